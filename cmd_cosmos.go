@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"log/slog"
+	"net"
+	"path/filepath"
+
+	"orderctx/infra/cosmosemu"
+)
+
+// runCosmos serves the embedded Cosmos DB-compatible server where the
+// official emulator listens, so emulator-configured tools connect unchanged.
+func runCosmos(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("cosmos", flag.ContinueOnError)
+	addr := fs.String("addr", cosmosemu.DefaultAddress, "listen address (loopback by default)")
+	dataDir := fs.String("data", filepath.Join(".orderctx", "cosmos"), "data directory")
+	memory := fs.Bool("memory", false, "keep data in memory only (nothing survives a restart)")
+	plain := fs.Bool("http", false, "serve plain HTTP instead of HTTPS")
+	key := fs.String("key", cosmosemu.EmulatorKey, "base64 master key clients sign requests with")
+	partitions := fs.Int("partitions", 1, "physical partitions per new container")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := *dataDir
+	if *memory {
+		dir = ""
+	}
+	srv, err := cosmosemu.New(cosmosemu.Config{Dir: dir, Key: *key, DefaultPartitions: *partitions, Log: slog.Default()})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	var cert *tls.Certificate
+	scheme := "http"
+	if !*plain {
+		if cert, err = cosmosemu.Certificate(dir); err != nil {
+			return err
+		}
+		scheme = "https"
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	slog.Info("cosmos server listening", "endpoint", scheme+"://localhost:"+port+"/", "data", dir, "memory", *memory)
+	return srv.Serve(ctx, ln, cert)
+}

@@ -1,0 +1,117 @@
+package cosmosemu
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"orderctx/infra/cosmosemu/store"
+)
+
+// Fault is one fault-injection rule. A request matches when its method and
+// path match; a matching rule fires with probability Rate (1 when 0) and at
+// most Count times (unlimited when 0). Firing adds Latency and, when Status is
+// set, answers that status instead of serving the request.
+type Fault struct {
+	Method       string // empty: any
+	PathContains string // empty: any
+	// Header, when set, must be present on the request (e.g. "x-ms-cosmos-is-batch-request").
+	Header     string
+	Rate       float64
+	Count      int
+	Latency    time.Duration
+	Status     int // 429, 503, 408, 410...
+	SubStatus  int // e.g. 1002 (partition key range gone) with 410
+	RetryAfter time.Duration
+
+	fired int
+}
+
+// Faults holds the active rules. The zero value has none.
+type Faults struct {
+	mu    sync.Mutex
+	rules []*Fault
+	n     int // number of rules, read without the lock on the hot path
+}
+
+// Add activates a rule.
+func (f *Faults) Add(rule Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := rule
+	f.rules = append(f.rules, &r)
+	f.n = len(f.rules)
+}
+
+// Clear removes every rule.
+func (f *Faults) Clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules, f.n = nil, 0
+}
+
+// Fired reports how many times rules have fired in total.
+func (f *Faults) Fired() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.rules {
+		n += r.fired
+	}
+	return n
+}
+
+func (f *Faults) match(r *http.Request) *Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		return nil
+	}
+	for _, rule := range f.rules {
+		if rule.Method != "" && !strings.EqualFold(rule.Method, r.Method) {
+			continue
+		}
+		if rule.PathContains != "" && !strings.Contains(r.URL.Path, rule.PathContains) {
+			continue
+		}
+		if rule.Header != "" && r.Header.Get(rule.Header) == "" {
+			continue
+		}
+		if rule.Count > 0 && rule.fired >= rule.Count {
+			continue
+		}
+		if rule.Rate > 0 && rand.Float64() >= rule.Rate {
+			continue
+		}
+		rule.fired++
+		c := *rule
+		return &c
+	}
+	return nil
+}
+
+// apply performs a fired rule; it reports whether the response was written.
+func (rule *Fault) apply(s *Server, req *request) bool {
+	if rule.Latency > 0 {
+		select {
+		case <-time.After(rule.Latency):
+		case <-req.r.Context().Done():
+		}
+	}
+	if rule.Status == 0 {
+		return false
+	}
+	if rule.Status == http.StatusTooManyRequests {
+		ra := rule.RetryAfter
+		if ra <= 0 {
+			ra = 10 * time.Millisecond
+		}
+		req.w.Header().Set("x-ms-retry-after-ms", strconv.FormatInt(ra.Milliseconds(), 10))
+	}
+	s.fail(req, &store.Error{Status: rule.Status, SubStatus: rule.SubStatus, Code: http.StatusText(rule.Status),
+		Message: "Injected fault: " + http.StatusText(rule.Status)})
+	return true
+}

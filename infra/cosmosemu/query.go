@@ -1,0 +1,193 @@
+package cosmosemu
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strconv"
+
+	"orderctx/infra/cosmosemu/cosmossql"
+	"orderctx/infra/cosmosemu/store"
+)
+
+// querySpec is the body of a query request.
+type querySpec struct {
+	Query      string `json:"query"`
+	Parameters []struct {
+		Name  string `json:"name"`
+		Value any    `json:"value"`
+	} `json:"parameters"`
+}
+
+func (q querySpec) params() map[string]any {
+	if len(q.Parameters) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(q.Parameters))
+	for _, p := range q.Parameters {
+		m[p.Name] = p.Value
+	}
+	return m
+}
+
+func readQuerySpec(r *http.Request) (querySpec, *store.Error) {
+	var spec querySpec
+	body, err := readBody(r, maxQueryTextBytes+64*1024)
+	if err != nil {
+		return spec, err
+	}
+	if jerr := json.Unmarshal(body, &spec); jerr != nil {
+		return spec, badRequest("The query body must be a JSON object {\"query\":..., \"parameters\":[...]}: %v", jerr)
+	}
+	if spec.Query == "" {
+		return spec, badRequest("The query text is missing.")
+	}
+	if len(spec.Query) > maxQueryTextBytes {
+		return spec, &store.Error{Status: 413, Code: "RequestEntityTooLarge", Message: "The query text exceeds the 256 KB limit."}
+	}
+	return spec, nil
+}
+
+// queryContinuation is the x-ms-continuation of a query: the range being read
+// (cross-partition) and how many results of it were already returned.
+type queryContinuation struct {
+	Range string `json:"range,omitempty"`
+	Skip  int    `json:"skip"`
+}
+
+const maxQueryPageBytes = 4 * 1024 * 1024
+
+func (s *Server) query(req *request, c *store.Container) {
+	spec, err := readQuerySpec(req.r)
+	if err != nil {
+		s.fail(req, err)
+		return
+	}
+	s.runQuery(req, c, spec)
+}
+
+func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
+	r := req.r
+	q, perr := cosmossql.Parse(spec.Query)
+	if perr != nil {
+		s.fail(req, badRequest("%s", perr.Error()))
+		return
+	}
+	var cont queryContinuation
+	if v := r.Header.Get("x-ms-continuation"); v != "" {
+		if json.Unmarshal([]byte(v), &cont) != nil || cont.Skip < 0 {
+			s.fail(req, badRequest("The continuation token %q is not valid.", v))
+			return
+		}
+	}
+	pageSize := 100
+	if v := r.Header.Get("x-ms-max-item-count"); v != "" {
+		n, aerr := strconv.Atoi(v)
+		switch {
+		case aerr != nil || n == 0 || n < -1:
+			s.fail(req, badRequest("x-ms-max-item-count must be a positive number or -1."))
+			return
+		case n == -1:
+			pageSize = 1 << 30
+		default:
+			pageSize = n
+		}
+	}
+	pk, hasPK, kerr := partitionKeyFrom(r)
+	if kerr != nil {
+		s.fail(req, kerr)
+		return
+	}
+	rangeID := r.Header.Get("x-ms-documentdb-partitionkeyrangeid")
+	var docs []*store.Doc
+	var ranges []string
+	switch {
+	case hasPK:
+		docs = c.PartitionDocs(pk)
+		req.session = s.sessionToken(c, pk)
+	default:
+		ranges = c.RangeIDs()
+		if rangeID != "" {
+			ranges = []string{rangeID}
+		}
+		if len(ranges) > 1 || rangeID == "" {
+			if !isTrue(r.Header.Get("x-ms-documentdb-query-enablecrosspartition")) {
+				s.fail(req, badRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception."))
+				return
+			}
+			if why := q.CrossPartitionBlocker(); why != "" {
+				s.fail(req, &store.Error{Status: 400, SubStatus: cosmossql.CrossPartitionSubstatus, Code: "BadRequest", Message: cosmossql.CrossPartitionMessage + " (" + why + ")"})
+				return
+			}
+		}
+		if cont.Range == "" {
+			cont.Range = ranges[0]
+		}
+		var derr error
+		if docs, derr = c.RangeDocs(cont.Range); derr != nil {
+			s.fail(req, derr)
+			return
+		}
+		req.session = cont.Range + ":-1#" + strconv.FormatUint(c.CurrentLSN(), 10)
+	}
+	values := make([]any, len(docs))
+	bodies := make(map[uintptr][]byte, len(docs))
+	for i, d := range docs {
+		v := d.Value()
+		values[i] = v
+		if m, ok := v.(map[string]any); ok {
+			bodies[reflect.ValueOf(m).Pointer()] = d.Body
+		}
+	}
+	rows, rerr := q.Run(values, spec.params())
+	if rerr != nil {
+		s.fail(req, badRequest("%s", rerr.Error()))
+		return
+	}
+	if cont.Skip > len(rows) {
+		cont.Skip = len(rows)
+	}
+	rows = rows[cont.Skip:]
+	out := make([][]byte, 0, min(len(rows), pageSize))
+	size := 0
+	for _, row := range rows {
+		if len(out) >= pageSize || (size > maxQueryPageBytes && len(out) > 0) {
+			break
+		}
+		var b []byte
+		if m, ok := row.(map[string]any); ok {
+			b = bodies[reflect.ValueOf(m).Pointer()]
+		}
+		if b == nil {
+			b, _ = json.Marshal(row)
+		}
+		out = append(out, b)
+		size += len(b)
+	}
+	// Next: more of this partition or range, else the next range, else done.
+	var next *queryContinuation
+	switch {
+	case len(out) < len(rows):
+		next = &queryContinuation{Range: cont.Range, Skip: cont.Skip + len(out)}
+	case !hasPK:
+		for i, id := range ranges {
+			if id == cont.Range && i+1 < len(ranges) {
+				next = &queryContinuation{Range: ranges[i+1]}
+			}
+		}
+	}
+	if !hasPK && rangeID == "" && len(ranges) == 1 {
+		// A single-range container answers like a single-partition query.
+		if next != nil {
+			next.Range = ""
+		}
+	}
+	h := req.w.Header()
+	if next != nil {
+		b, _ := json.Marshal(next)
+		h.Set("x-ms-continuation", string(b))
+	}
+	h.Set("x-ms-item-count", strconv.Itoa(len(out)))
+	req.charge = 2.8 + float64(len(docs))*0.05 + float64(size)/1024
+	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", out))
+}

@@ -1,0 +1,293 @@
+// Package cosmosemu is an embedded server for the subset of the Azure Cosmos DB
+// NoSQL REST API that the official Go SDK (azcosmos) and this project use. It
+// checks master-key signatures, keeps data in the store package (durable on
+// disk or in memory), and can run in-process as an http.Handler or an
+// http.Client transport, or listen where the official emulator does.
+package cosmosemu
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"orderctx/infra/cosmosemu/store"
+)
+
+// EmulatorKey is the well-known master key of the official Cosmos DB Emulator.
+const EmulatorKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+
+// Limits of one request, as Cosmos DB enforces them.
+const (
+	maxRequestBytes   = store.MaxItemBytes + 64*1024 // an item plus envelope
+	maxBatchOps       = 100
+	maxBatchBytes     = 2 * 1024 * 1024
+	maxQueryTextBytes = 256 * 1024
+)
+
+// Config configures a Server.
+type Config struct {
+	// Dir is the data directory; empty keeps data in memory only.
+	Dir string
+	// Key is the base64 master key; empty means EmulatorKey.
+	Key string
+	// DefaultPartitions is how many physical partitions a new container gets
+	// (default 1). A create request can ask for more with the
+	// x-ms-emulator-partitions header.
+	DefaultPartitions int
+	// Log receives request failures and operational messages.
+	Log *slog.Logger
+}
+
+// Server serves the Cosmos DB REST API over a store.Engine.
+type Server struct {
+	engine   *store.Engine
+	key      []byte
+	log      *slog.Logger
+	faults   *Faults
+	hmacs    sync.Pool
+	activity atomic.Uint64
+	idPrefix string
+}
+
+// New opens the store and returns a server ready to serve.
+func New(cfg Config) (*Server, error) {
+	if cfg.Key == "" {
+		cfg.Key = EmulatorKey
+	}
+	key, err := base64.StdEncoding.DecodeString(cfg.Key)
+	if err != nil {
+		return nil, fmt.Errorf("master key is not base64: %w", err)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	eng, err := store.Open(store.Options{Dir: cfg.Dir, DefaultPartitions: cfg.DefaultPartitions, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	var prefix [6]byte
+	_, _ = rand.Read(prefix[:])
+	s := &Server{engine: eng, key: key, log: cfg.Log, faults: &Faults{}, idPrefix: hex.EncodeToString(prefix[:])}
+	s.hmacs.New = func() any { return hmac.New(sha256.New, s.key) }
+	return s, nil
+}
+
+// Close flushes and closes the store.
+func (s *Server) Close() error { return s.engine.Close() }
+
+// Engine exposes the storage engine (for tests and operational commands).
+func (s *Server) Engine() *store.Engine { return s.engine }
+
+// Faults returns the fault-injection rules; none are active by default.
+func (s *Server) Faults() *Faults { return s.faults }
+
+// SplitRange splits a live partition key range of a container in two.
+func (s *Server) SplitRange(db, container, rangeID string) ([2]string, error) {
+	d, err := s.engine.Database(db)
+	if err != nil {
+		return [2]string{}, err
+	}
+	c, err := d.Container(container)
+	if err != nil {
+		return [2]string{}, err
+	}
+	return c.SplitRange(rangeID)
+}
+
+// request is the parsed form of one REST call.
+type request struct {
+	w        http.ResponseWriter
+	r        *http.Request
+	segs     []string // unescaped path segments
+	resType  string   // the resource type the signature names ("docs", "colls", ...)
+	resLink  string   // the resource link the signature names
+	activity string
+	charge   float64
+	session  string
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := &request{w: w, r: r, activity: s.nextActivityID()}
+	if err := req.parsePath(); err != nil {
+		s.fail(req, err)
+		return
+	}
+	if f := s.faults.match(r); f != nil {
+		if f.apply(s, req) {
+			return
+		}
+	}
+	if err := s.authorize(req); err != nil {
+		s.fail(req, err)
+		return
+	}
+	if r.ContentLength > maxRequestBytes {
+		s.fail(req, &store.Error{Status: 413, Code: "RequestEntityTooLarge", Message: fmt.Sprintf("Request size is too large: at most %d bytes.", maxRequestBytes)})
+		return
+	}
+	s.route(req)
+}
+
+func (req *request) parsePath() *store.Error {
+	p := strings.Trim(req.r.URL.EscapedPath(), "/")
+	if p != "" {
+		raw := strings.Split(p, "/")
+		req.segs = make([]string, len(raw))
+		for i, seg := range raw {
+			u, err := url.PathUnescape(seg)
+			if err != nil {
+				return &store.Error{Status: 400, Code: "BadRequest", Message: "The request path is not valid."}
+			}
+			req.segs[i] = u
+		}
+	}
+	// The signature names the resource type and the link of the addressed
+	// resource: for a feed (odd segment count) the type is the last segment
+	// and the link is its parent.
+	n := len(req.segs)
+	switch {
+	case n == 0:
+	case n%2 == 1:
+		req.resType = req.segs[n-1]
+		req.resLink = strings.Join(req.segs[:n-1], "/")
+	default:
+		req.resType = req.segs[n-2]
+		req.resLink = strings.Join(req.segs, "/")
+	}
+	if n == 2 && req.segs[0] == "offers" {
+		// Offers are addressed by resource id, and the SDKs sign rid-based
+		// links as the lower-cased rid alone.
+		req.resLink = strings.ToLower(req.segs[1])
+	}
+	return nil
+}
+
+// authorize checks the master-key signature the SDKs compute over
+// verb, resource type, resource link and x-ms-date.
+func (s *Server) authorize(req *request) *store.Error {
+	unauthorized := func(msg string) *store.Error {
+		return &store.Error{Status: 401, Code: "Unauthorized", Message: msg}
+	}
+	h := req.r.Header.Get("Authorization")
+	if h == "" {
+		return unauthorized("Required Header authorization is missing. Ensure a valid Authorization token is passed.")
+	}
+	token, err := url.QueryUnescape(h)
+	if err != nil {
+		return unauthorized("The authorization token is not URL encoded.")
+	}
+	var typ, sig string
+	for _, part := range strings.Split(token, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "type":
+			typ = v
+		case "sig":
+			sig = v
+		}
+	}
+	if typ != "master" {
+		return unauthorized("Only master-key authorization (type=master) is supported by this server.")
+	}
+	date := req.r.Header.Get("x-ms-date")
+	if date == "" {
+		date = req.r.Header.Get("Date")
+	}
+	mac := s.hmacs.Get().(hash.Hash)
+	defer s.hmacs.Put(mac)
+	mac.Reset()
+	var buf [512]byte
+	b := append(buf[:0], strings.ToLower(req.r.Method)...)
+	b = append(b, '\n')
+	b = append(b, strings.ToLower(req.resType)...)
+	b = append(b, '\n')
+	b = append(b, req.resLink...)
+	b = append(b, '\n')
+	b = append(b, strings.ToLower(date)...)
+	b = append(b, "\n\n"...)
+	mac.Write(b)
+	var sum [32]byte
+	want := base64.StdEncoding.AppendEncode(nil, mac.Sum(sum[:0]))
+	if !hmac.Equal(want, []byte(sig)) {
+		return unauthorized(fmt.Sprintf("The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol. Server used the following payload to sign: '%s'", strings.ReplaceAll(string(b), "\n", `\n`)))
+	}
+	return nil
+}
+
+func (s *Server) nextActivityID() string {
+	n := s.activity.Add(1)
+	b := make([]byte, 0, 36)
+	b = append(b, s.idPrefix[:8]...)
+	b = append(b, '-')
+	b = append(b, s.idPrefix[8:12]...)
+	b = append(b, "-4000-8000-"...)
+	hexN := strconv.FormatUint(n, 16)
+	for i := len(hexN); i < 12; i++ {
+		b = append(b, '0')
+	}
+	return string(append(b, hexN...))
+}
+
+// headers writes the headers every Cosmos DB response carries.
+func (s *Server) headers(req *request, contentType bool) http.Header {
+	h := req.w.Header()
+	if contentType {
+		h.Set("Content-Type", "application/json")
+	}
+	if req.charge <= 0 {
+		req.charge = 1
+	}
+	h.Set("x-ms-request-charge", strconv.FormatFloat(req.charge, 'f', 2, 64))
+	h.Set("x-ms-activity-id", req.activity)
+	if req.session == "" {
+		req.session = "0:-1#0"
+	}
+	h.Set("x-ms-session-token", req.session)
+	h.Set("x-ms-gatewayversion", "version=2.14.0")
+	h.Set("x-ms-serviceversion", "version=2.14.0.0")
+	return h
+}
+
+// fail writes an error as Cosmos DB does: status, sub-status and {code, message}.
+func (s *Server) fail(req *request, err error) {
+	se, ok := err.(*store.Error)
+	if !ok {
+		s.log.Error("cosmos request failed", "method", req.r.Method, "path", req.r.URL.Path, "err", err)
+		se = &store.Error{Status: 500, Code: "InternalServerError", Message: "The server encountered an internal error."}
+	}
+	h := s.headers(req, true)
+	if se.SubStatus != 0 {
+		h.Set("x-ms-substatus", strconv.Itoa(se.SubStatus))
+	}
+	req.w.WriteHeader(se.Status)
+	if se.Status == http.StatusNotModified {
+		return
+	}
+	body := make([]byte, 0, 64+len(se.Message))
+	body = append(body, `{"code":`...)
+	body = strconv.AppendQuote(body, se.Code)
+	body = append(body, `,"message":`...)
+	body = appendJSONString(body, se.Message)
+	body = append(body, '}')
+	_, _ = req.w.Write(body)
+}
+
+func badRequest(format string, args ...any) *store.Error {
+	return &store.Error{Status: 400, Code: "BadRequest", Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(what string) *store.Error {
+	return &store.Error{Status: 404, Code: "NotFound", Message: "Resource Not Found: " + what}
+}

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// Dir is the data directory; empty keeps everything in memory only.
+	Dir string
+	// DefaultPartitions is the number of physical partition key ranges a new
+	// container gets unless its creation asks otherwise (at least 1).
+	DefaultPartitions int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives operational messages; nil discards them.
+	Log *slog.Logger
+}
+
+// Engine holds every database of one account.
+type Engine struct {
+	mu      sync.RWMutex
+	dbs     map[string]*Database
+	nextDB  uint32
+	wal     *wal // nil in memory mode
+	opts    Options
+	stopTTL chan struct{}
+	ttlDone chan struct{}
+}
+
+// Database is one Cosmos DB database.
+type Database struct {
+	engine     *Engine
+	mu         sync.RWMutex
+	meta       dbMeta
+	containers map[string]*Container
+}
+
+type dbMeta struct {
+	ID       string     `json:"id"`
+	RID      string     `json:"rid"`
+	Seq      uint32     `json:"seq"`
+	TS       int64      `json:"ts"`
+	ETag     string     `json:"etag"`
+	NextColl uint32     `json:"nextColl"`
+	Offer    *offerMeta `json:"offer,omitempty"`
+}
+
+type offerMeta struct {
+	RID     string          `json:"rid"`
+	Content json.RawMessage `json:"content"`
+	TS      int64           `json:"ts"`
+	ETag    string          `json:"etag"`
+}
+
+// Open starts an engine, loading any data in opts.Dir.
+func Open(opts Options) (*Engine, error) {
+	if opts.DefaultPartitions < 1 {
+		opts.DefaultPartitions = 1
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{dbs: map[string]*Database{}, opts: opts, stopTTL: make(chan struct{}), ttlDone: make(chan struct{})}
+	if opts.Dir != "" {
+		w, err := openWAL(opts.Dir, opts.Log)
+		if err != nil {
+			return nil, err
+		}
+		e.wal = w
+		if err := e.load(); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	go e.sweepExpired()
+	return e, nil
+}
+
+// Close stops background work and flushes the store.
+func (e *Engine) Close() error {
+	select {
+	case <-e.stopTTL:
+		return nil
+	default:
+	}
+	close(e.stopTTL)
+	<-e.ttlDone
+	if e.wal != nil {
+		return e.wal.close()
+	}
+	return nil
+}
+
+func (e *Engine) now() time.Time { return e.opts.Now() }
+
+func ridString(b []byte) string {
+	// Cosmos DB resource ids are base64 with '/' replaced by '-', so they are path safe.
+	return strings.ReplaceAll(base64.StdEncoding.EncodeToString(b), "/", "-")
+}
+
+// newRIDBytes returns random resource id bytes: SDKs cache routing by
+// container rid, so a recreated store must not reuse the ids of an old one.
+func newRIDBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func docRID(db, coll uint32, seq uint64) string {
+	var b [16]byte
+	binary.LittleEndian.PutUint32(b[:4], db)
+	binary.BigEndian.PutUint32(b[4:8], coll|0x80000000)
+	binary.BigEndian.PutUint64(b[8:], seq)
+	return ridString(b[:])
+}
+
+func makeETag(kind byte, a uint32, n uint64) string {
+	return fmt.Sprintf("\"%08x-%02x00-0000-0000-%012x\"", a, kind, n)
+}
+
+// CreateDatabase creates a database; 409 if it exists.
+func (e *Engine) CreateDatabase(id string, offer json.RawMessage) (*Database, error) {
+	if err := validateResourceID(id); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if _, ok := e.dbs[id]; ok {
+		e.mu.Unlock()
+		return nil, errConflict("database " + id)
+	}
+	e.nextDB++
+	seq := e.nextDB
+	ts := e.now().Unix()
+	d := &Database{engine: e, containers: map[string]*Container{}, meta: dbMeta{
+		ID: id, RID: ridString(newRIDBytes(4)), Seq: seq, TS: ts, ETag: makeETag(1, seq, uint64(ts)),
+	}}
+	if offer != nil {
+		d.meta.Offer = &offerMeta{RID: offerRID(d.meta.RID), Content: offer, TS: ts, ETag: makeETag(3, seq, uint64(ts))}
+	}
+	e.dbs[id] = d
+	e.mu.Unlock()
+	d.persist()
+	return d, nil
+}
+
+func offerRID(owner string) string {
+	// Offers are addressed by rid only; derive a stable short one from the owner.
+	h := uint32(2166136261)
+	for i := 0; i < len(owner); i++ {
+		h = (h ^ uint32(owner[i])) * 16777619
+	}
+	return ridString([]byte{byte(h), byte(h >> 8), byte(h >> 16), byte(h >> 24)})
+}
+
+// Database returns a database by id.
+func (e *Engine) Database(id string) (*Database, error) {
+	e.mu.RLock()
+	d, ok := e.dbs[id]
+	e.mu.RUnlock()
+	if !ok {
+		return nil, errNotFound("database " + id)
+	}
+	return d, nil
+}
+
+// Databases lists databases ordered by creation.
+func (e *Engine) Databases() []*Database {
+	e.mu.RLock()
+	out := make([]*Database, 0, len(e.dbs))
+	for _, d := range e.dbs {
+		out = append(out, d)
+	}
+	e.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].meta.Seq < out[j].meta.Seq })
+	return out
+}
+
+// DeleteDatabase removes a database and all its containers.
+func (e *Engine) DeleteDatabase(id string) error {
+	e.mu.Lock()
+	d, ok := e.dbs[id]
+	if ok {
+		delete(e.dbs, id)
+	}
+	e.mu.Unlock()
+	if !ok {
+		return errNotFound("database " + id)
+	}
+	for _, c := range d.Containers() {
+		_ = d.DeleteContainer(c.ID())
+	}
+	if e.wal != nil {
+		e.wal.sync([]write{{bucket: string(metaBucket), key: dbKey(id)}}, nil)
+	}
+	return nil
+}
+
+// ID is the database id.
+func (d *Database) ID() string { return d.meta.ID }
+
+// Properties returns the database resource as Cosmos DB returns it.
+func (d *Database) Properties() map[string]any {
+	return map[string]any{
+		"id": d.meta.ID, "_rid": d.meta.RID, "_self": "dbs/" + d.meta.RID + "/",
+		"_etag": d.meta.ETag, "_ts": d.meta.TS, "_colls": "colls/", "_users": "users/",
+	}
+}
+
+// SelfLink is the database's rid-based link.
+func (d *Database) SelfLink() string { return "dbs/" + d.meta.RID + "/" }
+
+// RID is the database resource id.
+func (d *Database) RID() string { return d.meta.RID }
+
+func dbKey(id string) []byte            { return []byte("db\x00" + id) }
+func collKey(db, id string) []byte      { return []byte("coll\x00" + db + "\x00" + id) }
+func counterKey(collRID string) []byte { return []byte("ctr\x00" + collRID) }
+
+func (d *Database) persist() {
+	if d.engine.wal == nil {
+		return
+	}
+	d.mu.RLock()
+	b, _ := json.Marshal(d.meta)
+	d.mu.RUnlock()
+	d.engine.wal.sync([]write{{bucket: string(metaBucket), key: dbKey(d.meta.ID), value: b}}, nil)
+}
+
+// Offer returns the database's shared throughput offer, if provisioned.
+func (d *Database) offer() *offerMeta {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.meta.Offer
+}
+
+// load rebuilds memory from the data directory.
+func (e *Engine) load() error {
+	return e.wal.db.View(func(tx *bolt.Tx) error {
+		m := tx.Bucket(metaBucket)
+		var colls []containerMeta
+		err := m.ForEach(func(k, v []byte) error {
+			switch {
+			case strings.HasPrefix(string(k), "db\x00"):
+				var dm dbMeta
+				if err := json.Unmarshal(v, &dm); err != nil {
+					return fmt.Errorf("load database %q: %w", k, err)
+				}
+				e.dbs[dm.ID] = &Database{engine: e, meta: dm, containers: map[string]*Container{}}
+				if dm.Seq > e.nextDB {
+					e.nextDB = dm.Seq
+				}
+			case strings.HasPrefix(string(k), "coll\x00"):
+				var cm containerMeta
+				if err := json.Unmarshal(v, &cm); err != nil {
+					return fmt.Errorf("load container %q: %w", k, err)
+				}
+				colls = append(colls, cm)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, cm := range colls {
+			d, ok := e.dbs[cm.DB]
+			if !ok {
+				continue
+			}
+			c, err := newContainer(d, cm)
+			if err != nil {
+				return err
+			}
+			if ctr := m.Get(counterKey(cm.RID)); len(ctr) == 16 {
+				c.lsn = binary.BigEndian.Uint64(ctr[:8])
+				c.seq = binary.BigEndian.Uint64(ctr[8:])
+			}
+			if b := tx.Bucket([]byte(cm.RID)); b != nil {
+				if err := b.ForEach(func(k, v []byte) error { return c.loadItem(v) }); err != nil {
+					return fmt.Errorf("load items of %s: %w", cm.ID, err)
+				}
+			}
+			c.finishLoad()
+			d.containers[cm.ID] = c
+		}
+		return nil
+	})
+}
+
+func validateResourceID(id string) *Error {
+	if id == "" {
+		return errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing")
+	}
+	if len(id) > 255 {
+		return errBadRequest("Resource id must not exceed 255 characters.")
+	}
+	if strings.ContainsAny(id, "/\\?#") || strings.HasSuffix(id, " ") {
+		return errBadRequest("The resource name %q is invalid: it must not contain '/', '\\\\', '?', '#' or end with a space.", id)
+	}
+	return nil
+}

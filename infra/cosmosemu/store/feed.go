@@ -1,0 +1,126 @@
+package store
+
+import (
+	"sort"
+)
+
+// FeedRequest asks for one page of a range's change feed (latest-version mode).
+type FeedRequest struct {
+	RangeID string
+	// PartitionKey, when set, limits the page to one logical partition.
+	PartitionKey *PartitionKey
+	// After is the continuation: the LSN of the last change already seen.
+	After uint64
+	// Now, with no continuation, starts at the current end of the feed.
+	Now bool
+	// Since, with no continuation, starts at items changed at or after this unix time.
+	Since int64
+	// Max is the page size; <= 0 means 100.
+	Max int
+}
+
+// FeedPage is one page of changes and the continuation to ask for the next.
+type FeedPage struct {
+	Docs         []*Doc
+	Continuation uint64
+}
+
+// ReadFeed returns the changes of one range after req.After, each item once at
+// its latest version, in LSN order (so in write order within a logical
+// partition and in operation order within a batch). Only durable changes are
+// returned, so a consumer never sees a change that a crash could take back.
+func (c *Container) ReadFeed(req FeedRequest) (FeedPage, error) {
+	if req.Max <= 0 {
+		req.Max = 100
+	}
+	now := c.db.engine.now().Unix()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r, err := c.liveRange(req.RangeID)
+	if err != nil {
+		return FeedPage{}, err
+	}
+	durable := c.durable.Load()
+	if req.Now {
+		return FeedPage{Continuation: durable}, nil
+	}
+	page := FeedPage{Continuation: req.After}
+	start := sort.Search(len(r.feed), func(i int) bool { return r.feed[i].LSN > req.After })
+	for _, d := range r.feed[start:] {
+		if d.LSN > durable {
+			break
+		}
+		page.Continuation = d.LSN
+		if d.dead || (d.Expires != 0 && d.Expires <= now) || d.TS < req.Since {
+			continue
+		}
+		if req.PartitionKey != nil && d.PKKey != req.PartitionKey.Key {
+			continue
+		}
+		page.Docs = append(page.Docs, d)
+		if len(page.Docs) >= req.Max {
+			break
+		}
+	}
+	return page, nil
+}
+
+// CurrentLSN is the last durable change of the container (for session tokens).
+func (c *Container) CurrentLSN() uint64 { return c.durable.Load() }
+
+// PartitionDocs returns the live items of one logical partition in creation order.
+func (c *Container) PartitionDocs(pk PartitionKey) []*Doc {
+	now := c.db.engine.now().Unix()
+	c.mu.RLock()
+	lp, ok := c.logical[pk.Key]
+	var out []*Doc
+	if ok {
+		out = make([]*Doc, 0, len(lp.docs))
+		for _, d := range lp.docs {
+			if d.Expires == 0 || d.Expires > now {
+				out = append(out, d)
+			}
+		}
+	}
+	c.mu.RUnlock()
+	sortBySeq(out)
+	return out
+}
+
+// RangeDocs returns the live items of one physical range in creation order.
+func (c *Container) RangeDocs(rangeID string) ([]*Doc, error) {
+	now := c.db.engine.now().Unix()
+	c.mu.RLock()
+	r, err := c.liveRange(rangeID)
+	if err != nil {
+		c.mu.RUnlock()
+		return nil, err
+	}
+	out := make([]*Doc, 0, len(r.feed)-r.garbage)
+	for _, d := range r.feed {
+		if !d.dead && (d.Expires == 0 || d.Expires > now) {
+			out = append(out, d)
+		}
+	}
+	c.mu.RUnlock()
+	sortBySeq(out)
+	return out, nil
+}
+
+// RangeOf names the live range that holds a logical partition.
+func (c *Container) RangeOf(pk PartitionKey) (string, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if lp, ok := c.logical[pk.Key]; ok {
+		return lp.rng.meta.ID, nil
+	}
+	e, err := epkOf(pk.Values, c.pkVersion)
+	if err != nil {
+		return "", err
+	}
+	return c.rangeFor(e).meta.ID, nil
+}
+
+func sortBySeq(docs []*Doc) {
+	sort.Slice(docs, func(i, j int) bool { return docs[i].Seq < docs[j].Seq })
+}
