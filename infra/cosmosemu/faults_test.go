@@ -1,0 +1,82 @@
+package cosmosemu_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"orderctx/infra/cosmosemu"
+)
+
+func TestFaultInjection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		fault   cosmosemu.Fault
+		wantErr int // 0: the SDK's retries absorb the fault
+	}{
+		{"429 with retry-after is retried", cosmosemu.Fault{Method: "POST", PathContains: "/docs", Status: 429, RetryAfter: 5 * time.Millisecond, Count: 2}, 0},
+		// azcosmos never retries a write on 503 or 408 (it may have been applied): the caller decides.
+		{"503 on a write surfaces", cosmosemu.Fault{Method: "POST", PathContains: "/docs", Status: 503, Count: 1}, 503},
+		{"408 on a write surfaces", cosmosemu.Fault{Method: "POST", PathContains: "/docs", Status: 408, Count: 1}, 408},
+		{"500 on a read is retried", cosmosemu.Fault{Method: "GET", PathContains: "/docs/", Status: 500, Count: 1}, 0},
+		{"latency only", cosmosemu.Fault{Method: "POST", PathContains: "/docs", Latency: 20 * time.Millisecond, Count: 1}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, client := newServer(t, cosmosemu.Config{})
+			c := newContainer(t, client, "f")
+			pk := azcosmos.NewPartitionKeyString("p")
+			if tc.fault.Method == "GET" {
+				if _, err := c.CreateItem(ctx, pk, item("a", "p", nil), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv.Faults().Add(tc.fault)
+			start := time.Now()
+			var err error
+			if tc.fault.Method == "GET" {
+				_, err = c.ReadItem(ctx, pk, "a", nil)
+			} else {
+				_, err = c.CreateItem(ctx, pk, item("a", "p", nil), nil)
+			}
+			if got := statusOf(err); got != tc.wantErr {
+				t.Fatalf("want status %d, got %v", tc.wantErr, err)
+			}
+			if srv.Faults().Fired() == 0 {
+				t.Fatal("the fault never fired")
+			}
+			if tc.fault.Latency > 0 && time.Since(start) < tc.fault.Latency {
+				t.Fatalf("latency fault did not delay the call")
+			}
+			srv.Faults().Clear()
+			if tc.wantErr == 0 {
+				if _, err := c.ReadItem(ctx, azcosmos.NewPartitionKeyString("p"), "a", nil); err != nil {
+					t.Fatalf("item missing after absorbed fault: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestSplitFaultOnChangeFeedIsRecovered(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, client := newServer(t, cosmosemu.Config{})
+	c := newContainer(t, client, "gone")
+	if _, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("p"), item("a", "p", nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.Faults().Add(cosmosemu.Fault{Method: "GET", PathContains: "/docs", Header: "A-IM", Status: http.StatusGone, SubStatus: 1002, Count: 1})
+	if got := drainFeed(t, c); len(got) != 1 {
+		t.Fatalf("feed after an injected 410/1002: %d items", len(got))
+	}
+	if srv.Faults().Fired() != 1 {
+		t.Fatalf("fault fired %d times", srv.Faults().Fired())
+	}
+}
