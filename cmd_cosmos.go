@@ -6,7 +6,9 @@ import (
 	"flag"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"orderctx/infra/cosmosemu"
 )
@@ -21,8 +23,19 @@ func runCosmos(ctx context.Context, args []string) error {
 	plain := fs.Bool("http", false, "serve plain HTTP instead of HTTPS")
 	key := fs.String("key", cosmosemu.EmulatorKey, "base64 master key clients sign requests with")
 	partitions := fs.Int("partitions", 1, "physical partitions per new container")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	dir := *dataDir
 	if *memory {

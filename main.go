@@ -22,6 +22,7 @@ type command struct {
 
 var commands = map[string]command{
 	"cosmos": {"run the embedded Cosmos DB-compatible server (emulator-compatible endpoint)", runCosmos},
+	"bench":  {"measure a component under load (bench cosmos)", runBench},
 }
 
 func usage() {

@@ -1,6 +1,8 @@
 package cosmossql_test
 
 import (
+	"encoding/json"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +46,19 @@ var evalCases = []struct {
 	{"param Go int", `SELECT VALUE c.id FROM c WHERE c.n = @n`, map[string]any{"@n": 3}, `["3"]`},
 	{"param object member", `SELECT VALUE @o.a`, map[string]any{"@o": map[string]any{"a": 5}}, `[5]`},
 	{"param null", `SELECT VALUE c.id FROM c WHERE c.mixed = @p`, map[string]any{"@p": nil}, `["4"]`},
+	{"param json.Number", `SELECT VALUE c.id FROM c WHERE c.n = @n`, map[string]any{"@n": json.Number("4.5")}, `["4"]`},
+	{"param typed slice", `SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(@ns, c.n)`, map[string]any{"@ns": []int{1, 2}}, `["1","2"]`},
+	{"param struct", `SELECT VALUE @s.Name`, map[string]any{"@s": struct{ Name string }{"x"}}, `["x"]`},
+	{"param integer kinds", `SELECT VALUE [@a, @b, @c, @d, @e, @f, @g, @h, @i, @j, @k]`, map[string]any{
+		"@a": int8(1), "@b": int16(2), "@c": int32(3), "@d": int64(4), "@e": uint(5), "@f": uint8(6),
+		"@g": uint16(7), "@h": uint32(8), "@i": uint64(9), "@j": float32(1.5), "@k": (*int)(nil),
+	}, `[[1,2,3,4,5,6,7,8,9,1.5,null]]`},
+	{"param without JSON form is undefined", `SELECT VALUE [@nan, @ch, @bad]`, map[string]any{
+		"@nan": math.NaN(), "@ch": make(chan int), "@bad": json.Number("x"),
+	}, `[[null,null,null]]`},
+	{"param containers drop non-JSON values", `SELECT VALUE [@m, @l]`, map[string]any{
+		"@m": map[string]any{"a": math.Inf(1), "b": 1}, "@l": []any{math.NaN(), 2},
+	}, `[[{"b":1},[null,2]]]`},
 	{"unused param is fine", `SELECT VALUE 1`, map[string]any{"@unused": 1}, `[1]`},
 
 	// Literals and arithmetic.
@@ -88,6 +103,10 @@ var evalCases = []struct {
 	// Functions.
 	{"type checks", `SELECT VALUE [IS_DEFINED(c.b), IS_NULL(c.nul), IS_STRING(c.s), IS_NUMBER(c.n), IS_BOOL(c.b), IS_ARRAY(c.tags), IS_OBJECT(c.nested), IS_PRIMITIVE(c.nested), IS_NULL(c.missing), IS_DEFINED(c.missing)] FROM c WHERE c.id = '1'`, nil,
 		`[[true,true,true,true,true,true,true,false,false,false]]`},
+	{"IS_PRIMITIVE", `SELECT VALUE [IS_PRIMITIVE(c.s), IS_PRIMITIVE(c.nul), IS_PRIMITIVE(c.b), IS_PRIMITIVE(c.n), IS_PRIMITIVE(c.tags), IS_PRIMITIVE(c.missing)] FROM c WHERE c.id = '1'`, nil,
+		`[[true,true,true,true,false,false]]`},
+	{"LENGTH non string", `SELECT VALUE LENGTH(1)`, nil, `[]`},
+	{"unary plus", `SELECT VALUE [+c.n, +c.s] FROM c WHERE c.id = '1'`, nil, `[[1,null]]`},
 	{"NOT IS_DEFINED", `SELECT VALUE c.id FROM c WHERE NOT IS_DEFINED(c.n)`, nil, `["5","8"]`},
 	{"IS_NULL filter", `SELECT VALUE c.id FROM c WHERE IS_NULL(c.mixed)`, nil, `["4"]`},
 	{"ARRAY_CONTAINS", `SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(c.tags, 'y')`, nil, `["1","2"]`},
@@ -138,6 +157,19 @@ var evalCases = []struct {
 		`[{"p":"A","total":3},{"p":"B","total":7.5},{"p":"C","total":-1}]`},
 	{"GROUP BY two keys", `SELECT c.pk, c.b, COUNT(1) AS n FROM c WHERE c.pk IN ('a', 'b') GROUP BY c.pk, c.b`, nil,
 		`[{"pk":"a","b":true,"n":1},{"pk":"a","b":false,"n":1},{"pk":"b","n":1},{"pk":"b","b":true,"n":1}]`},
+	{"GROUP BY literal containers", `SELECT [c.pk, {p: c.pk}] AS k, COUNT(1) AS n FROM c WHERE c.pk IN ('a','d') GROUP BY [c.pk, {p: c.pk}]`, nil,
+		`[{"k":["a",{"p":"a"}],"n":2},{"k":["d",{"p":"d"}],"n":1}]`},
+	{"GROUP BY comparison", `SELECT (c.n > 2) AS big, COUNT(1) AS n FROM c WHERE IS_NUMBER(c.n) GROUP BY (c.n > 2)`, nil,
+		`[{"big":false,"n":3},{"big":true,"n":2}]`},
+	{"GROUP BY unary and coalesce", `SELECT VALUE [NOT c.b, c.b ?? 0, -c.n] FROM c WHERE c.id IN ('1','2','3','4') GROUP BY NOT c.b, c.b ?? 0, -c.n`, nil,
+		`[[false,true,-1],[true,false,-2],[null,0,-3],[false,true,-4.5]]`},
+	{"GROUP BY IN and BETWEEN", `SELECT VALUE [c.pk IN ('a'), c.n BETWEEN 1 AND 2, c.n NOT BETWEEN 1 AND 2, c.pk NOT IN ('a')] FROM c GROUP BY c.pk IN ('a'), c.n BETWEEN 1 AND 2, c.n NOT BETWEEN 1 AND 2, c.pk NOT IN ('a')`, nil,
+		`[[true,true,false,false],[false,false,true,true],[false,null,null,true]]`},
+	{"GROUP BY index and param", `SELECT VALUE [c.tags[0], c[@prop]] FROM c WHERE c.pk = 'a' GROUP BY c.tags[0], c[@prop]`, map[string]any{"@prop": "pk"},
+		`[["x","a"],["y","a"]]`},
+	{"GROUP BY function with literals", `SELECT VALUE CONCAT(c.pk, '-', 'x') FROM c WHERE c.pk = 'a' GROUP BY CONCAT(c.pk, '-', 'x')`, nil, `["a-x"]`},
+	{"GROUP BY literal null true", `SELECT VALUE [c.nul = null, c.b = true] FROM c WHERE c.id IN ('1','2') GROUP BY c.nul = null, c.b = true`, nil,
+		`[[true,true],[null,false]]`},
 	{"GROUP BY with OFFSET LIMIT", `SELECT VALUE c.pk FROM c GROUP BY c.pk OFFSET 1 LIMIT 2`, nil, `["b","c"]`},
 	{"GROUP BY nothing matched", `SELECT c.pk, COUNT(1) AS n FROM c WHERE false GROUP BY c.pk`, nil, `[]`},
 
@@ -155,7 +187,10 @@ var evalCases = []struct {
 	{"ORDER BY numbers desc", `SELECT VALUE c.id FROM c WHERE IS_NUMBER(c.n) ORDER BY c.n DESC`, nil, `["4","3","2","1","6"]`},
 	{"ORDER BY two keys", `SELECT VALUE c.id FROM c ORDER BY c.pk DESC, c.id ASC`, nil, `["8","5","6","7","3","4","1","2"]`},
 	{"ORDER BY ordinal strings", `SELECT VALUE c.s FROM c WHERE IS_STRING(c.s) ORDER BY c.s`, nil, `["Banana","Date","apple","apple pie","cherry"]`},
-	{"ORDER BY bracket and index", `SELECT VALUE c.id FROM c WHERE IS_DEFINED(c.tags) ORDER BY c["tags"][0] DESC`, nil, `["1","2","3"]`},
+	{"ORDER BY bracket and index", `SELECT VALUE c.id FROM c WHERE IS_DEFINED(c.tags) ORDER BY c["tags"][0] DESC`, nil, `["2","1","3"]`},
+	{"ORDER BY arrays", `SELECT VALUE c.id FROM c WHERE IS_DEFINED(c.items) ORDER BY c.items`, nil, `["2","1"]`},
+	{"ORDER BY objects", `SELECT VALUE c.id FROM c WHERE IS_DEFINED(c.nested) ORDER BY c.nested DESC`, nil, `["3","2","1"]`},
+	{"UTF-16 ordinal string order", `SELECT VALUE ['\uFF21' < '\ud83d\ude00', 'a' < 'ab', 'ab' < 'a', 'a' = 'a']`, nil, `[[false,true,false,true]]`},
 	{"ORDER BY stable", `SELECT VALUE c.id FROM c ORDER BY c.pk`, nil, `["1","2","3","4","5","6","7","8"]`},
 	{"ORDER BY projected star", `SELECT * FROM c WHERE c.n < 2 ORDER BY c.n`, nil, `[{"id":"6","pk":"c","n":-1},` +
 		`{"id":"1","pk":"a","n":1,"s":"apple","b":true,"tags":["x","y"],"nested":{"v":10,"w":"p"},"items":[{"k":1,"name":"one"},{"k":2}],"nul":null,"mixed":1}]`},

@@ -105,3 +105,13 @@ func asQueryError(t testing.TB, err error) *cosmossql.Error {
 	}
 	return qe
 }
+
+// marshal encodes v as JSON, failing the test when it cannot.
+func marshal(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	return string(b)
+}

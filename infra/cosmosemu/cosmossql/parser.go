@@ -250,7 +250,7 @@ func (p *parser) parseCount(clause string) (*countSpec, error) {
 		p.next()
 		n, ok := asCount(t.num)
 		if !ok {
-			return nil, errorf("the %s count must be a non-negative integer, got %s", clause, t.text)
+			return nil, errorf("the %s count must be a non-negative integer no larger than %d, got %s", clause, math.MaxInt32, t.text)
 		}
 		return &countSpec{n: n}, nil
 	case tokParam:
@@ -262,7 +262,7 @@ func (p *parser) parseCount(clause string) (*countSpec, error) {
 }
 
 // asCount converts a number to a TOP/OFFSET/LIMIT count if it is a
-// non-negative integer.
+// non-negative integer that fits the service's 32-bit count.
 func asCount(f float64) (int64, bool) {
 	if f < 0 || f != math.Trunc(f) || f > math.MaxInt32 {
 		return 0, false

@@ -1,11 +1,14 @@
 package cosmossql
 
 import (
+	"math"
 	"sort"
 )
 
 // Run evaluates the query over docs (each the result of json.Unmarshal into
-// any) with the named parameters (names include the leading '@'). It returns
+// any, without UseNumber: numbers must be float64) with the named parameters
+// (names include the leading '@'; values may also be Go integers,
+// json.Number or anything encoding/json can marshal). It returns
 // the result values in order, already ordered, aggregated and paged (TOP and
 // OFFSET LIMIT applied). A reference to a parameter that was not supplied is
 // an *Error; so is a division by zero and a TOP, OFFSET or LIMIT parameter
@@ -111,7 +114,7 @@ func (q *Query) resolveCount(c *countSpec, clause string, en *env) (int64, error
 	}
 	n, ok := asCount(f)
 	if !ok {
-		return 0, errorf("the %s parameter %s must be a non-negative integer, got %v", clause, c.param, f)
+		return 0, errorf("the %s parameter %s must be a non-negative integer no larger than %d, got %v", clause, c.param, math.MaxInt32, f)
 	}
 	return n, nil
 }

@@ -284,8 +284,8 @@ func (p *headerParser) lowSurrogate(hi rune) rune {
 // Undefined{}, as Cosmos files such documents under the undefined key.
 // Objects and arrays are not valid key values and also yield Undefined{}.
 // json.Number and Go numeric types become float64. A path segment may be
-// wrapped in double quotes, the syntax Cosmos uses for property names that
-// are not plain identifiers.
+// wrapped in double quotes, the quoting Cosmos paths use for property names
+// with special characters.
 func ValuesFromDocument(doc map[string]any, paths []string) []any {
 	out := make([]any, len(paths))
 	for i, p := range paths {

@@ -371,8 +371,9 @@ func normalize(v any) (any, error) {
 // shape is the resourceBody of a patch inside a transactional batch.
 //
 // The Go SDK writes the condition into the JSON without escaping it, so a
-// condition containing a double quote or backslash yields invalid JSON; such
-// bodies are rejected with 400 as the service would.
+// condition containing a double quote or backslash is invalid JSON. The SDK's
+// own json.Marshal call then fails before sending; should such bytes arrive
+// anyway they are rejected with 400, as the service would.
 func ParseBody(b []byte) (ops []Operation, condition string, err error) {
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil || body == nil {

@@ -227,8 +227,8 @@ func (d *Database) SelfLink() string { return "dbs/" + d.meta.RID + "/" }
 // RID is the database resource id.
 func (d *Database) RID() string { return d.meta.RID }
 
-func dbKey(id string) []byte            { return []byte("db\x00" + id) }
-func collKey(db, id string) []byte      { return []byte("coll\x00" + db + "\x00" + id) }
+func dbKey(id string) []byte           { return []byte("db\x00" + id) }
+func collKey(db, id string) []byte     { return []byte("coll\x00" + db + "\x00" + id) }
 func counterKey(collRID string) []byte { return []byte("ctr\x00" + collRID) }
 
 func (d *Database) persist() {
@@ -312,4 +312,18 @@ func validateResourceID(id string) *Error {
 		return errBadRequest("The resource name %q is invalid: it must not contain '/', '\\\\', '?', '#' or end with a space.", id)
 	}
 	return nil
+}
+
+// Stats are counters of the durable write path.
+type Stats struct {
+	Commits  int64 // group commits (one transaction and its fsyncs each)
+	Requests int64 // write requests those commits carried
+}
+
+// Stats reports write-path counters; zero in memory mode.
+func (e *Engine) Stats() Stats {
+	if e.wal == nil {
+		return Stats{}
+	}
+	return Stats{Commits: e.wal.commits.Load(), Requests: e.wal.requests.Load()}
 }

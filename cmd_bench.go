@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"orderctx/infra/cosmosemu/cosmosbench"
+)
+
+// runBench measures a component; today the embedded Cosmos DB-compatible server.
+func runBench(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "cosmos" {
+		return fmt.Errorf("usage: orderctx bench cosmos [flags]")
+	}
+	fs := flag.NewFlagSet("bench cosmos", flag.ContinueOnError)
+	clients := fs.Int("clients", 16, "concurrent azcosmos clients")
+	duration := fs.Duration("duration", 5*time.Second, "duration of each load scenario")
+	feedItems := fs.Int("feed-items", 100000, "items written, then read back through the change feed")
+	memory := fs.Bool("memory", false, "run the server in memory (writes not durable)")
+	profile := fs.String("server-cpuprofile", "", "write the server's CPU profile to this file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	var serverArgs []string
+	if *profile != "" {
+		serverArgs = append(serverArgs, "-cpuprofile", *profile)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	_, err = cosmosbench.Run(ctx, cosmosbench.Config{Binary: self, Clients: *clients, Duration: *duration,
+		FeedItems: *feedItems, Memory: *memory, Out: os.Stdout, ServerArgs: serverArgs})
+	return err
+}
