@@ -122,14 +122,14 @@ func (s *Server) executeOne(req *request, c *store.Container, pk store.Partition
 
 func (s *Server) writeDoc(req *request, status int, d *store.Doc, noBody bool) {
 	h := s.headers(req, true)
-	h.Set("etag", d.ETag)
-	h.Set("x-ms-item-lsn", strconv.FormatUint(d.LSN, 10))
+	h["Etag"] = []string{d.ETag}
+	h["X-Ms-Item-Lsn"] = []string{strconv.FormatUint(d.LSN, 10)}
 	if noBody {
-		h.Set("Content-Length", "0")
+		h["Content-Length"] = []string{"0"}
 		req.w.WriteHeader(status)
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(len(d.Body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(d.Body))}
 	req.w.WriteHeader(status)
 	_, _ = req.w.Write(d.Body)
 }

@@ -42,7 +42,7 @@ func (s *Server) writeJSON(req *request, status int, v any) {
 
 func (s *Server) writeRaw(req *request, status int, b []byte) {
 	h := s.headers(req, true)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	req.w.WriteHeader(status)
 	_, _ = req.w.Write(b)
 }

@@ -42,7 +42,7 @@ type Config struct {
 	Memory bool
 	// ServerArgs are extra flags for the server (e.g. -cpuprofile).
 	ServerArgs []string
-	Out    io.Writer
+	Out        io.Writer
 }
 
 // Result is one scenario's numbers.

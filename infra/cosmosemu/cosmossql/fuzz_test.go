@@ -2,6 +2,7 @@ package cosmossql_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"orderctx/infra/cosmosemu/cosmossql"
@@ -30,6 +31,9 @@ func FuzzParse(f *testing.F) {
 		`SELECT TOP @n VALUE c.n / @lo FROM c`,
 		"SELECT '\\ud800' -- x\n",
 		`SELECT VALUE {"a": [1, {b: c}], c: @o2.a ?? 1} FROM c`,
+		`SELECT VALUE ` + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300),
+		`SELECT * FROM c WHERE ` + strings.Repeat("NOT ", 300) + "true",
+		`SELECT VALUE '` + strings.Repeat(`\ud83d`, 10) + `'`,
 	} {
 		f.Add(s)
 	}
