@@ -99,6 +99,13 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 		return
 	}
 	rangeID := r.Header.Get("x-ms-documentdb-partitionkeyrangeid")
+	if !hasPK && rangeID == "" {
+		// The gateway routes a query whose WHERE pins the partition key to
+		// that one partition, so it is served in full there.
+		if values, ok := q.PartitionKeyValues(c.PartitionKeyPaths(), spec.params()); ok {
+			pk, hasPK = store.NewPartitionKey(values), true
+		}
+	}
 	var docs []*store.Doc
 	var ranges []string
 	switch {
@@ -115,8 +122,8 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 				s.fail(req, badRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception."))
 				return
 			}
-			if why := q.CrossPartitionBlocker(); why != "" {
-				s.fail(req, &store.Error{Status: 400, SubStatus: cosmossql.CrossPartitionSubstatus, Code: "BadRequest", Message: cosmossql.CrossPartitionMessage + " (" + why + ")"})
+			if msg, sub := q.CrossPartitionRefusal(); msg != "" {
+				s.fail(req, &store.Error{Status: 400, SubStatus: sub, Code: "BadRequest", Message: msg + " (" + q.CrossPartitionBlocker() + ")"})
 				return
 			}
 		}

@@ -136,6 +136,7 @@ func TestCrossPartitionQueries(t *testing.T) {
 	for _, q := range []string{
 		"SELECT * FROM c ORDER BY c.n",
 		"SELECT VALUE COUNT(1) FROM c",
+		"SELECT TOP 1 * FROM c",
 		"SELECT DISTINCT c.n FROM c",
 		"SELECT * FROM c OFFSET 1 LIMIT 2",
 	} {
@@ -143,6 +144,11 @@ func TestCrossPartitionQueries(t *testing.T) {
 		if statusOf(err) != 400 || !strings.Contains(err.Error(), "cross partition query can not be directly served by the gateway") {
 			t.Errorf("%s across partitions: want the gateway's 400, got %v", q, err)
 		}
+	}
+	// A WHERE that pins the partition key is routed to that partition, as the gateway does.
+	pinned, _, err := queryAll(t, c, "SELECT * FROM c WHERE c.pk = 'k7' ORDER BY c.n", azcosmos.NewPartitionKey(), nil)
+	if err != nil || len(pinned) != 1 || pinned[0]["n"] != float64(7) {
+		t.Fatalf("query pinned to one partition by WHERE: %v %v", pinned, err)
 	}
 	no := false
 	if _, _, err := queryAll(t, c, "SELECT * FROM c", azcosmos.NewPartitionKey(), &azcosmos.QueryOptions{EnableCrossPartitionQuery: &no}); statusOf(err) != 400 {

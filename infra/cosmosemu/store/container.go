@@ -249,6 +249,15 @@ func (c *Container) metaBytes() []byte {
 	return b
 }
 
+// PartitionKeyPaths returns the partition key paths, such as "/pk".
+func (c *Container) PartitionKeyPaths() []string {
+	out := make([]string, len(c.pkPaths))
+	for i, p := range c.pkPaths {
+		out[i] = "/" + strings.Join(p, "/")
+	}
+	return out
+}
+
 // ID is the container id.
 func (c *Container) ID() string { return c.meta.ID }
 
