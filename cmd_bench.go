@@ -21,6 +21,8 @@ func runBench(ctx context.Context, args []string) error {
 	feedItems := fs.Int("feed-items", 100000, "items written, then read back through the change feed")
 	memory := fs.Bool("memory", false, "run the server in memory (writes not durable)")
 	profile := fs.String("server-cpuprofile", "", "write the server's CPU profile to this file")
+	only := fs.String("only", "", "report one scenario: create, read, batch or feed")
+	serverBin := fs.String("server-binary", "", "serve with this executable instead of orderctx (for baselines)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -32,7 +34,10 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *serverBin != "" {
+		self = *serverBin
+	}
 	_, err = cosmosbench.Run(ctx, cosmosbench.Config{Binary: self, Clients: *clients, Duration: *duration,
-		FeedItems: *feedItems, Memory: *memory, Out: os.Stdout, ServerArgs: serverArgs})
+		FeedItems: *feedItems, Memory: *memory, Out: os.Stdout, ServerArgs: serverArgs, Only: *only})
 	return err
 }

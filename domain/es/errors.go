@@ -113,14 +113,20 @@ func ErrorCode(err error) string {
 }
 
 // ErrorMessage returns a message that is safe to show to a client: the message
-// of the first *Error in err's tree, or a generic text for internal errors,
-// whose details may reveal implementation and belong in logs only.
+// of the first *Error in err's tree, prefixed with its field if it has one
+// (field messages are phrased to follow the field name, as in "orderId: is
+// required"), or a generic text for internal errors, whose details may reveal
+// implementation and belong in logs only. Use AllErrors to list every problem
+// of a joined validation error.
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
 	var e *Error
 	if errors.As(err, &e) && e.Code != "" && e.Code != Internal {
+		if e.Field != "" {
+			return e.Field + ": " + e.Message
+		}
 		return e.Message
 	}
 	return "internal error"

@@ -135,6 +135,6 @@ func idMismatch(got, want string) error {
 	return es.FieldErrorf(es.Invalid, RuleIDMismatch, "orderId", "command is for order %q, loaded order is %q", got, want)
 }
 
-func overflow(field string) error {
-	return es.FieldErrorf(es.Invalid, RuleAmountOverflow, field, "the order total would exceed %d minor units", MaxAmount)
+func overflow(field, what string) error {
+	return es.FieldErrorf(es.Invalid, RuleAmountOverflow, field, "the %s would exceed %d minor units", what, MaxAmount)
 }

@@ -64,20 +64,20 @@ func (f *Faults) Fired() int {
 	return n
 }
 
-func (f *Faults) match(r *http.Request) *Fault {
+func (f *Faults) match(req *request) *Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.n == 0 {
 		return nil
 	}
 	for _, rule := range f.rules {
-		if rule.Method != "" && !strings.EqualFold(rule.Method, r.Method) {
+		if rule.Method != "" && !strings.EqualFold(rule.Method, req.method) {
 			continue
 		}
-		if rule.PathContains != "" && !strings.Contains(r.URL.Path, rule.PathContains) {
+		if rule.PathContains != "" && !strings.Contains(req.path, rule.PathContains) {
 			continue
 		}
-		if rule.Header != "" && r.Header.Get(rule.Header) == "" {
+		if rule.Header != "" && req.header(rule.Header) == "" {
 			continue
 		}
 		if rule.Count > 0 && rule.fired >= rule.Count {
@@ -98,7 +98,7 @@ func (rule *Fault) apply(s *Server, req *request) bool {
 	if rule.Latency > 0 {
 		select {
 		case <-time.After(rule.Latency):
-		case <-req.r.Context().Done():
+		case <-req.x.context().Done():
 		}
 	}
 	if rule.Status == 0 {
@@ -109,7 +109,7 @@ func (rule *Fault) apply(s *Server, req *request) bool {
 		if ra <= 0 {
 			ra = 10 * time.Millisecond
 		}
-		req.w.Header().Set("x-ms-retry-after-ms", strconv.FormatInt(ra.Milliseconds(), 10))
+		req.setHeader("X-Ms-Retry-After-Ms", strconv.FormatInt(ra.Milliseconds(), 10))
 	}
 	s.fail(req, &store.Error{Status: rule.Status, SubStatus: rule.SubStatus, Code: http.StatusText(rule.Status),
 		Message: "Injected fault: " + http.StatusText(rule.Status)})

@@ -16,8 +16,8 @@ import (
 func readCharge(size int) float64  { return 1 + float64(size/1024) }
 func writeCharge(size int) float64 { return 5.71 + 2*float64(size/1024) }
 
-func partitionKeyFrom(r *http.Request) (store.PartitionKey, bool, *store.Error) {
-	h := r.Header.Get("x-ms-documentdb-partitionkey")
+func partitionKeyFrom(req *request) (store.PartitionKey, bool, *store.Error) {
+	h := req.header("x-ms-documentdb-partitionkey")
 	if h == "" {
 		return store.PartitionKey{}, false, nil
 	}
@@ -31,8 +31,8 @@ func partitionKeyFrom(r *http.Request) (store.PartitionKey, bool, *store.Error) 
 	return store.NewPartitionKey(values), true, nil
 }
 
-func requirePartitionKey(r *http.Request) (store.PartitionKey, *store.Error) {
-	pk, ok, err := partitionKeyFrom(r)
+func requirePartitionKey(req *request) (store.PartitionKey, *store.Error) {
+	pk, ok, err := partitionKeyFrom(req)
 	if err != nil {
 		return pk, err
 	}
@@ -44,8 +44,8 @@ func requirePartitionKey(r *http.Request) (store.PartitionKey, *store.Error) {
 
 func isTrue(v string) bool { return strings.EqualFold(v, "true") }
 
-func minimal(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Prefer"), "return=minimal")
+func minimal(req *request) bool {
+	return strings.Contains(req.header("Prefer"), "return=minimal")
 }
 
 func (s *Server) sessionToken(c *store.Container, pk store.PartitionKey) string {
@@ -58,13 +58,13 @@ func (s *Server) sessionToken(c *store.Container, pk store.PartitionKey) string 
 
 // item serves point operations on one item.
 func (s *Server) item(req *request, c *store.Container, id string) {
-	pk, err := requirePartitionKey(req.r)
+	pk, err := requirePartitionKey(req)
 	if err != nil {
 		s.fail(req, err)
 		return
 	}
-	op := store.Op{ID: id, IfMatch: req.r.Header.Get("If-Match")}
-	switch req.r.Method {
+	op := store.Op{ID: id, IfMatch: req.header("If-Match")}
+	switch req.method {
 	case http.MethodGet:
 		d, err := c.ReadItem(pk, id)
 		req.session = s.sessionToken(c, pk)
@@ -73,10 +73,10 @@ func (s *Server) item(req *request, c *store.Container, id string) {
 			return
 		}
 		req.charge = readCharge(len(d.Body))
-		if inm := req.r.Header.Get("If-None-Match"); inm != "" && (inm == d.ETag || inm == "*") {
-			h := s.headers(req, false)
-			h.Set("etag", d.ETag)
-			req.w.WriteHeader(http.StatusNotModified)
+		if inm := req.header("If-None-Match"); inm != "" && (inm == d.ETag || inm == "*") {
+			s.headers(req, false)
+			req.setHeader("Etag", d.ETag)
+			req.writeHeader(http.StatusNotModified)
 			return
 		}
 		s.writeDoc(req, 200, d, false)
@@ -92,7 +92,7 @@ func (s *Server) item(req *request, c *store.Container, id string) {
 		return
 	}
 	if op.Kind == store.OpReplace || op.Kind == store.OpPatch {
-		body, berr := readBody(req.r, store.MaxItemBytes)
+		body, berr := req.body(store.MaxItemBytes)
 		if berr != nil {
 			s.fail(req, berr)
 			return
@@ -113,55 +113,54 @@ func (s *Server) executeOne(req *request, c *store.Container, pk store.Partition
 	if res.Doc == nil {
 		req.charge = writeCharge(0)
 		s.headers(req, false)
-		req.w.WriteHeader(res.Status)
+		req.writeHeader(res.Status)
 		return
 	}
 	req.charge = writeCharge(len(res.Doc.Body))
-	s.writeDoc(req, res.Status, res.Doc, minimal(req.r))
+	s.writeDoc(req, res.Status, res.Doc, minimal(req))
 }
 
 func (s *Server) writeDoc(req *request, status int, d *store.Doc, noBody bool) {
-	h := s.headers(req, true)
-	h["Etag"] = []string{d.ETag}
-	h["X-Ms-Item-Lsn"] = []string{strconv.FormatUint(d.LSN, 10)}
+	s.headers(req, true)
+	req.setHeader("Etag", d.ETag)
+	req.setHeader("X-Ms-Item-Lsn", strconv.FormatUint(d.LSN, 10))
 	if noBody {
-		h["Content-Length"] = []string{"0"}
-		req.w.WriteHeader(status)
+		req.setHeader("Content-Length", "0")
+		req.writeHeader(status)
 		return
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(d.Body))}
-	req.w.WriteHeader(status)
-	_, _ = req.w.Write(d.Body)
+	req.setHeader("Content-Length", strconv.Itoa(len(d.Body)))
+	req.writeHeader(status)
+	req.write(d.Body)
 }
 
 // docsFeed serves the items feed: create and upsert, queries, transactional
 // batches, the change feed and plain enumeration.
 func (s *Server) docsFeed(req *request, c *store.Container) {
-	r := req.r
 	switch {
-	case r.Method == http.MethodPost && isTrue(r.Header.Get("x-ms-cosmos-is-batch-request")):
+	case req.method == http.MethodPost && isTrue(req.header("x-ms-cosmos-is-batch-request")):
 		s.batch(req, c)
-	case isQuery(r):
+	case isQuery(req):
 		s.query(req, c)
-	case r.Method == http.MethodPost:
-		pk, err := requirePartitionKey(r)
+	case req.method == http.MethodPost:
+		pk, err := requirePartitionKey(req)
 		if err != nil {
 			s.fail(req, err)
 			return
 		}
-		body, berr := readBody(r, store.MaxItemBytes)
+		body, berr := req.body(store.MaxItemBytes)
 		if berr != nil {
 			s.fail(req, berr)
 			return
 		}
 		kind := store.OpCreate
-		if isTrue(r.Header.Get("x-ms-documentdb-is-upsert")) {
+		if isTrue(req.header("x-ms-documentdb-is-upsert")) {
 			kind = store.OpUpsert
 		}
-		s.executeOne(req, c, pk, store.Op{Kind: kind, Body: body, IfMatch: r.Header.Get("If-Match")})
-	case r.Method == http.MethodGet && r.Header.Get("A-IM") != "":
+		s.executeOne(req, c, pk, store.Op{Kind: kind, Body: body, IfMatch: req.header("If-Match")})
+	case req.method == http.MethodGet && req.header("A-IM") != "":
 		s.changeFeed(req, c)
-	case r.Method == http.MethodGet:
+	case req.method == http.MethodGet:
 		s.readFeed(req, c)
 	default:
 		s.fail(req, &store.Error{Status: 405, Code: "MethodNotAllowed", Message: "The method is not allowed on the items feed."})
@@ -170,17 +169,16 @@ func (s *Server) docsFeed(req *request, c *store.Container) {
 
 // changeFeed serves one page of a range's change feed, latest-version mode.
 func (s *Server) changeFeed(req *request, c *store.Container) {
-	r := req.r
-	if !strings.EqualFold(r.Header.Get("A-IM"), "Incremental feed") {
+	if !strings.EqualFold(req.header("A-IM"), "Incremental feed") {
 		s.fail(req, badRequest("Only the Incremental feed (latest version) change feed mode is supported."))
 		return
 	}
-	pk, hasPK, err := partitionKeyFrom(r)
+	pk, hasPK, err := partitionKeyFrom(req)
 	if err != nil {
 		s.fail(req, err)
 		return
 	}
-	fr := store.FeedRequest{RangeID: r.Header.Get("x-ms-documentdb-partitionkeyrangeid"), Max: 100}
+	fr := store.FeedRequest{RangeID: req.header("x-ms-documentdb-partitionkeyrangeid"), Max: 100}
 	if hasPK {
 		fr.PartitionKey = &pk
 		if fr.RangeID == "" {
@@ -195,7 +193,7 @@ func (s *Server) changeFeed(req *request, c *store.Container) {
 		}
 		fr.RangeID = ids[0]
 	}
-	if v := r.Header.Get("x-ms-max-item-count"); v != "" {
+	if v := req.header("x-ms-max-item-count"); v != "" {
 		n, perr := strconv.Atoi(v)
 		switch {
 		case perr != nil || n == 0 || n < -1:
@@ -207,7 +205,7 @@ func (s *Server) changeFeed(req *request, c *store.Container) {
 			fr.Max = n
 		}
 	}
-	switch inm := r.Header.Get("If-None-Match"); {
+	switch inm := req.header("If-None-Match"); {
 	case inm == "*":
 		fr.Now = true
 	case inm != "":
@@ -218,7 +216,7 @@ func (s *Server) changeFeed(req *request, c *store.Container) {
 		}
 		fr.After = after
 	default:
-		if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		if ims := req.header("If-Modified-Since"); ims != "" {
 			t, perr := http.ParseTime(ims)
 			if perr != nil {
 				// azcosmos formats the time as RFC 1123 with "UTC" as the zone.
@@ -246,13 +244,13 @@ func (s *Server) changeFeed(req *request, c *store.Container) {
 	req.charge = 1 + float64(size)/1024
 	etag := strconv.Quote(strconv.FormatUint(page.Continuation, 10))
 	if len(docs) == 0 {
-		h := s.headers(req, false)
-		h.Set("etag", etag)
-		req.w.WriteHeader(http.StatusNotModified)
+		s.headers(req, false)
+		req.setHeader("Etag", etag)
+		req.writeHeader(http.StatusNotModified)
 		return
 	}
-	req.w.Header().Set("etag", etag)
-	req.w.Header().Set("x-ms-item-count", strconv.Itoa(len(docs)))
+	req.setHeader("Etag", etag)
+	req.setHeader("X-Ms-Item-Count", strconv.Itoa(len(docs)))
 	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", docs))
 }
 
@@ -274,17 +272,16 @@ type batchOp struct {
 // partition, answered 200 with per-operation results, or 207 with the failing
 // operation's status and 424 for the rest.
 func (s *Server) batch(req *request, c *store.Container) {
-	r := req.r
-	if !isTrue(r.Header.Get("x-ms-cosmos-batch-atomic")) {
+	if !isTrue(req.header("x-ms-cosmos-batch-atomic")) {
 		s.fail(req, badRequest("Only atomic transactional batches (x-ms-cosmos-batch-atomic: True) are supported."))
 		return
 	}
-	pk, err := requirePartitionKey(r)
+	pk, err := requirePartitionKey(req)
 	if err != nil {
 		s.fail(req, err)
 		return
 	}
-	body, berr := readBody(r, maxBatchBytes)
+	body, berr := req.body(maxBatchBytes)
 	if berr != nil {
 		s.fail(req, berr)
 		return
@@ -319,7 +316,7 @@ func (s *Server) batch(req *request, c *store.Container) {
 	}
 	results, ok := c.Execute(pk, ops)
 	req.session = s.sessionToken(c, pk)
-	withBody := !minimal(r)
+	withBody := !minimal(req)
 	out := make([]byte, 0, 256*len(results))
 	out = append(out, '[')
 	total := 0.0

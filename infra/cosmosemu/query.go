@@ -2,7 +2,6 @@ package cosmosemu
 
 import (
 	"encoding/json"
-	"net/http"
 	"reflect"
 	"strconv"
 
@@ -30,9 +29,9 @@ func (q querySpec) params() map[string]any {
 	return m
 }
 
-func readQuerySpec(r *http.Request) (querySpec, *store.Error) {
+func readQuerySpec(req *request) (querySpec, *store.Error) {
 	var spec querySpec
-	body, err := readBody(r, maxQueryTextBytes+64*1024)
+	body, err := req.body(maxQueryTextBytes + 64*1024)
 	if err != nil {
 		return spec, err
 	}
@@ -58,7 +57,7 @@ type queryContinuation struct {
 const maxQueryPageBytes = 4 * 1024 * 1024
 
 func (s *Server) query(req *request, c *store.Container) {
-	spec, err := readQuerySpec(req.r)
+	spec, err := readQuerySpec(req)
 	if err != nil {
 		s.fail(req, err)
 		return
@@ -67,21 +66,20 @@ func (s *Server) query(req *request, c *store.Container) {
 }
 
 func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
-	r := req.r
 	q, perr := cosmossql.Parse(spec.Query)
 	if perr != nil {
 		s.fail(req, badRequest("%s", perr.Error()))
 		return
 	}
 	var cont queryContinuation
-	if v := r.Header.Get("x-ms-continuation"); v != "" {
+	if v := req.header("x-ms-continuation"); v != "" {
 		if json.Unmarshal([]byte(v), &cont) != nil || cont.Skip < 0 {
 			s.fail(req, badRequest("The continuation token %q is not valid.", v))
 			return
 		}
 	}
 	pageSize := 100
-	if v := r.Header.Get("x-ms-max-item-count"); v != "" {
+	if v := req.header("x-ms-max-item-count"); v != "" {
 		n, aerr := strconv.Atoi(v)
 		switch {
 		case aerr != nil || n == 0 || n < -1:
@@ -93,12 +91,12 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 			pageSize = n
 		}
 	}
-	pk, hasPK, kerr := partitionKeyFrom(r)
+	pk, hasPK, kerr := partitionKeyFrom(req)
 	if kerr != nil {
 		s.fail(req, kerr)
 		return
 	}
-	rangeID := r.Header.Get("x-ms-documentdb-partitionkeyrangeid")
+	rangeID := req.header("x-ms-documentdb-partitionkeyrangeid")
 	if !hasPK && rangeID == "" {
 		// The gateway routes a query whose WHERE pins the partition key to
 		// that one partition, so it is served in full there.
@@ -118,7 +116,7 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 			ranges = []string{rangeID}
 		}
 		if len(ranges) > 1 || rangeID == "" {
-			if !isTrue(r.Header.Get("x-ms-documentdb-query-enablecrosspartition")) {
+			if !isTrue(req.header("x-ms-documentdb-query-enablecrosspartition")) {
 				s.fail(req, badRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception."))
 				return
 			}
@@ -189,12 +187,11 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 			next.Range = ""
 		}
 	}
-	h := req.w.Header()
 	if next != nil {
 		b, _ := json.Marshal(next)
-		h.Set("x-ms-continuation", string(b))
+		req.setHeader("X-Ms-Continuation", string(b))
 	}
-	h.Set("x-ms-item-count", strconv.Itoa(len(out)))
+	req.setHeader("X-Ms-Item-Count", strconv.Itoa(len(out)))
 	req.charge = 2.8 + float64(len(docs))*0.05 + float64(size)/1024
 	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", out))
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) route(req *request) {
-	segs, m := req.segs, req.r.Method
+	segs, m := req.segs, req.method
 	n := len(segs)
 	switch {
 	case n == 0 && m == http.MethodGet:
@@ -61,10 +61,10 @@ func (s *Server) container(db, coll string) (*store.Container, error) {
 // locations point back at the address the client used.
 func (s *Server) account(req *request) {
 	scheme := "http"
-	if req.r.TLS != nil {
+	if req.x.isTLS() {
 		scheme = "https"
 	}
-	endpoint := scheme + "://" + req.r.Host + "/"
+	endpoint := scheme + "://" + req.x.host() + "/"
 	loc := []map[string]any{{"name": "South Central US", "databaseAccountEndpoint": endpoint}}
 	s.writeJSON(req, 200, map[string]any{
 		"_self": "", "id": "localhost", "_rid": "localhost", "media": "//media/", "addresses": "//addresses/", "_dbs": "//dbs/",
@@ -83,8 +83,8 @@ func (s *Server) account(req *request) {
 }
 
 // offerFromHeaders reads provisioned throughput from a create request.
-func offerFromHeaders(r *http.Request) (json.RawMessage, *store.Error) {
-	if v := r.Header.Get("x-ms-cosmos-offer-autopilot-settings"); v != "" {
+func offerFromHeaders(req *request) (json.RawMessage, *store.Error) {
+	if v := req.header("x-ms-cosmos-offer-autopilot-settings"); v != "" {
 		var auto map[string]any
 		if json.Unmarshal([]byte(v), &auto) != nil {
 			return nil, badRequest("x-ms-cosmos-offer-autopilot-settings is not valid JSON.")
@@ -96,7 +96,7 @@ func offerFromHeaders(r *http.Request) (json.RawMessage, *store.Error) {
 		b, _ := json.Marshal(map[string]any{"offerThroughput": int(max) / 10, "offerAutopilotSettings": auto})
 		return b, nil
 	}
-	if v := r.Header.Get("x-ms-offer-throughput"); v != "" {
+	if v := req.header("x-ms-offer-throughput"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 400 {
 			return nil, badRequest("x-ms-offer-throughput must be a number of at least 400 RU/s.")
@@ -107,27 +107,27 @@ func offerFromHeaders(r *http.Request) (json.RawMessage, *store.Error) {
 	return nil, nil
 }
 
-func isQuery(r *http.Request) bool {
-	return r.Method == http.MethodPost && (strings.EqualFold(r.Header.Get("x-ms-documentdb-query"), "true") ||
-		strings.HasPrefix(r.Header.Get("Content-Type"), "application/query+json"))
+func isQuery(req *request) bool {
+	return req.method == http.MethodPost && (strings.EqualFold(req.header("x-ms-documentdb-query"), "true") ||
+		strings.HasPrefix(req.header("Content-Type"), "application/query+json"))
 }
 
 func (s *Server) databases(req *request) {
 	switch {
-	case isQuery(req.r):
+	case isQuery(req):
 		var rows []any
 		for _, d := range s.engine.Databases() {
 			rows = append(rows, toGeneric(d.Properties()))
 		}
 		s.queryResources(req, "Databases", "", rows)
-	case req.r.Method == http.MethodGet:
+	case req.method == http.MethodGet:
 		var rows []any
 		for _, d := range s.engine.Databases() {
 			rows = append(rows, d.Properties())
 		}
 		s.writeJSON(req, 200, map[string]any{"_rid": "", "Databases": rows, "_count": len(rows)})
-	case req.r.Method == http.MethodPost:
-		body, err := readBody(req.r, 64*1024)
+	case req.method == http.MethodPost:
+		body, err := req.body(64 * 1024)
 		if err != nil {
 			s.fail(req, err)
 			return
@@ -139,7 +139,7 @@ func (s *Server) databases(req *request) {
 			s.fail(req, badRequest("The database definition is not a valid JSON object."))
 			return
 		}
-		offer, oerr := offerFromHeaders(req.r)
+		offer, oerr := offerFromHeaders(req)
 		if oerr != nil {
 			s.fail(req, oerr)
 			return
@@ -156,7 +156,7 @@ func (s *Server) databases(req *request) {
 }
 
 func (s *Server) database(req *request, id string) {
-	switch req.r.Method {
+	switch req.method {
 	case http.MethodGet:
 		d, err := s.engine.Database(id)
 		if err != nil {
@@ -170,7 +170,7 @@ func (s *Server) database(req *request, id string) {
 			return
 		}
 		s.headers(req, false)
-		req.w.WriteHeader(204)
+		req.writeHeader(204)
 	default:
 		s.fail(req, &store.Error{Status: 405, Code: "MethodNotAllowed", Message: "The method is not allowed on a database."})
 	}
@@ -183,31 +183,31 @@ func (s *Server) containers(req *request, db string) {
 		return
 	}
 	switch {
-	case isQuery(req.r):
+	case isQuery(req):
 		var rows []any
 		for _, c := range d.Containers() {
 			rows = append(rows, toGeneric(c.Properties()))
 		}
 		s.queryResources(req, "DocumentCollections", d.RID(), rows)
-	case req.r.Method == http.MethodGet:
+	case req.method == http.MethodGet:
 		var rows []any
 		for _, c := range d.Containers() {
 			rows = append(rows, c.Properties())
 		}
 		s.writeJSON(req, 200, map[string]any{"_rid": d.RID(), "DocumentCollections": rows, "_count": len(rows)})
-	case req.r.Method == http.MethodPost:
-		body, berr := readBody(req.r, 1024*1024)
+	case req.method == http.MethodPost:
+		body, berr := req.body(1024 * 1024)
 		if berr != nil {
 			s.fail(req, berr)
 			return
 		}
-		offer, oerr := offerFromHeaders(req.r)
+		offer, oerr := offerFromHeaders(req)
 		if oerr != nil {
 			s.fail(req, oerr)
 			return
 		}
 		partitions := 0
-		if v := req.r.Header.Get("x-ms-emulator-partitions"); v != "" {
+		if v := req.header("x-ms-emulator-partitions"); v != "" {
 			if partitions, err = strconv.Atoi(v); err != nil || partitions < 1 {
 				s.fail(req, badRequest("x-ms-emulator-partitions must be a positive number."))
 				return
@@ -230,7 +230,7 @@ func (s *Server) containerResource(req *request, db, id string) {
 		s.fail(req, err)
 		return
 	}
-	switch req.r.Method {
+	switch req.method {
 	case http.MethodGet:
 		c, err := d.Container(id)
 		if err != nil {
@@ -244,12 +244,12 @@ func (s *Server) containerResource(req *request, db, id string) {
 			s.fail(req, err)
 			return
 		}
-		body, berr := readBody(req.r, 1024*1024)
+		body, berr := req.body(1024 * 1024)
 		if berr != nil {
 			s.fail(req, berr)
 			return
 		}
-		if err := c.Replace(body, req.r.Header.Get("If-Match")); err != nil {
+		if err := c.Replace(body, req.header("If-Match")); err != nil {
 			s.fail(req, err)
 			return
 		}
@@ -260,7 +260,7 @@ func (s *Server) containerResource(req *request, db, id string) {
 			return
 		}
 		s.headers(req, false)
-		req.w.WriteHeader(204)
+		req.writeHeader(204)
 	default:
 		s.fail(req, &store.Error{Status: 405, Code: "MethodNotAllowed", Message: "The method is not allowed on a container."})
 	}
@@ -277,19 +277,19 @@ func offerDoc(o store.Offer) map[string]any {
 func (s *Server) offers(req *request) {
 	offers := s.engine.Offers()
 	switch {
-	case len(req.segs) == 1 && isQuery(req.r):
+	case len(req.segs) == 1 && isQuery(req):
 		var rows []any
 		for _, o := range offers {
 			rows = append(rows, toGeneric(offerDoc(o)))
 		}
 		s.queryResources(req, "Offers", "", rows)
-	case len(req.segs) == 1 && req.r.Method == http.MethodGet:
+	case len(req.segs) == 1 && req.method == http.MethodGet:
 		var rows []any
 		for _, o := range offers {
 			rows = append(rows, offerDoc(o))
 		}
 		s.writeJSON(req, 200, map[string]any{"_rid": "", "Offers": rows, "_count": len(rows)})
-	case len(req.segs) == 2 && req.r.Method == http.MethodGet:
+	case len(req.segs) == 2 && req.method == http.MethodGet:
 		for _, o := range offers {
 			if strings.EqualFold(o.RID, req.segs[1]) {
 				s.writeJSON(req, 200, offerDoc(o))
@@ -297,8 +297,8 @@ func (s *Server) offers(req *request) {
 			}
 		}
 		s.fail(req, notFound("offer "+req.segs[1]))
-	case len(req.segs) == 2 && req.r.Method == http.MethodPut:
-		body, berr := readBody(req.r, 64*1024)
+	case len(req.segs) == 2 && req.method == http.MethodPut:
+		body, berr := req.body(64 * 1024)
 		if berr != nil {
 			s.fail(req, berr)
 			return
@@ -329,7 +329,7 @@ func (s *Server) offers(req *request) {
 
 // queryResources answers a query over databases, containers or offers.
 func (s *Server) queryResources(req *request, key, rid string, rows []any) {
-	spec, err := readQuerySpec(req.r)
+	spec, err := readQuerySpec(req)
 	if err != nil {
 		s.fail(req, err)
 		return
@@ -361,15 +361,15 @@ func toGeneric(v any) any {
 
 func (s *Server) pkranges(req *request, c *store.Container) {
 	after := 0
-	if v := strings.Trim(req.r.Header.Get("If-None-Match"), `"`); v != "" {
+	if v := strings.Trim(req.header("If-None-Match"), `"`); v != "" {
 		after, _ = strconv.Atoi(v)
 	}
 	ranges, next := c.PartitionKeyRanges(after)
-	h := s.headers(req, true)
-	h.Set("etag", strconv.Quote(strconv.Itoa(next)))
-	isFeed := req.r.Header.Get("A-IM") != ""
+	s.headers(req, true)
+	req.setHeader("Etag", strconv.Quote(strconv.Itoa(next)))
+	isFeed := req.header("A-IM") != ""
 	if isFeed && len(ranges) == 0 {
-		req.w.WriteHeader(http.StatusNotModified)
+		req.writeHeader(http.StatusNotModified)
 		return
 	}
 	if !isFeed {

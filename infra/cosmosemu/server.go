@@ -107,8 +107,9 @@ func (s *Server) SplitRange(db, container, rangeID string) ([2]string, error) {
 
 // request is the parsed form of one REST call.
 type request struct {
-	w        http.ResponseWriter
-	r        *http.Request
+	x        exchange
+	method   string
+	path     string
 	segs     []string // unescaped path segments
 	resType  string   // the resource type the signature names ("docs", "colls", ...)
 	resLink  string   // the resource link the signature names
@@ -119,12 +120,16 @@ type request struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{w: w, r: r, activity: s.nextActivityID()}
+	s.serve(stdExchange{w, r})
+}
+
+func (s *Server) serve(x exchange) {
+	req := &request{x: x, method: x.method(), path: x.escapedPath(), activity: s.nextActivityID()}
 	if err := req.parsePath(); err != nil {
 		s.fail(req, err)
 		return
 	}
-	if f := s.faults.match(r); f != nil {
+	if f := s.faults.match(req); f != nil {
 		if f.apply(s, req) {
 			return
 		}
@@ -133,15 +138,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(req, err)
 		return
 	}
-	if r.ContentLength > maxRequestBytes {
-		s.fail(req, &store.Error{Status: 413, Code: "RequestEntityTooLarge", Message: fmt.Sprintf("Request size is too large: at most %d bytes.", maxRequestBytes)})
+	if x.contentLength() > maxRequestBytes {
+		s.fail(req, tooLarge(maxRequestBytes))
 		return
 	}
 	s.route(req)
 }
 
 func (req *request) parsePath() *store.Error {
-	p := strings.Trim(req.r.URL.EscapedPath(), "/")
+	p := strings.Trim(req.path, "/")
 	if p != "" {
 		raw := strings.Split(p, "/")
 		req.segs = make([]string, len(raw))
@@ -180,7 +185,7 @@ func (s *Server) authorize(req *request) *store.Error {
 	unauthorized := func(msg string) *store.Error {
 		return &store.Error{Status: 401, Code: "Unauthorized", Message: msg}
 	}
-	h := req.r.Header.Get("Authorization")
+	h := req.header("Authorization")
 	if h == "" {
 		return unauthorized("Required Header authorization is missing. Ensure a valid Authorization token is passed.")
 	}
@@ -201,15 +206,15 @@ func (s *Server) authorize(req *request) *store.Error {
 	if typ != "master" {
 		return unauthorized("Only master-key authorization (type=master) is supported by this server.")
 	}
-	date := req.r.Header.Get("x-ms-date")
+	date := req.header("x-ms-date")
 	if date == "" {
-		date = req.r.Header.Get("Date")
+		date = req.header("Date")
 	}
 	mac := s.hmacs.Get().(hash.Hash)
 	defer s.hmacs.Put(mac)
 	mac.Reset()
 	var buf [512]byte
-	b := append(buf[:0], strings.ToLower(req.r.Method)...)
+	b := append(buf[:0], strings.ToLower(req.method)...)
 	b = append(b, '\n')
 	b = append(b, strings.ToLower(req.resType)...)
 	b = append(b, '\n')
@@ -251,38 +256,36 @@ var (
 )
 
 // headers writes the headers every Cosmos DB response carries.
-func (s *Server) headers(req *request, contentType bool) http.Header {
-	h := req.w.Header()
+func (s *Server) headers(req *request, contentType bool) {
 	if contentType {
-		h["Content-Type"] = jsonContentType
+		req.setHeader("Content-Type", "application/json")
 	}
 	if req.charge <= 1 {
-		h["X-Ms-Request-Charge"] = oneRU
+		req.setHeader("X-Ms-Request-Charge", "1.00")
 	} else {
-		h["X-Ms-Request-Charge"] = []string{strconv.FormatFloat(req.charge, 'f', 2, 64)}
+		req.setHeader("X-Ms-Request-Charge", strconv.FormatFloat(req.charge, 'f', 2, 64))
 	}
-	h["X-Ms-Activity-Id"] = []string{req.activity}
+	req.setHeader("X-Ms-Activity-Id", req.activity)
 	if req.session == "" {
 		req.session = "0:-1#0"
 	}
-	h["X-Ms-Session-Token"] = []string{req.session}
-	h["X-Ms-Gatewayversion"] = gatewayVersion
-	h["X-Ms-Serviceversion"] = serviceVersion
-	return h
+	req.setHeader("X-Ms-Session-Token", req.session)
+	req.setHeader("X-Ms-Gatewayversion", "version=2.14.0")
+	req.setHeader("X-Ms-Serviceversion", "version=2.14.0.0")
 }
 
 // fail writes an error as Cosmos DB does: status, sub-status and {code, message}.
 func (s *Server) fail(req *request, err error) {
 	se, ok := err.(*store.Error)
 	if !ok {
-		s.log.Error("cosmos request failed", "method", req.r.Method, "path", req.r.URL.Path, "err", err)
+		s.log.Error("cosmos request failed", "method", req.method, "path", req.path, "err", err)
 		se = &store.Error{Status: 500, Code: "InternalServerError", Message: "The server encountered an internal error."}
 	}
-	h := s.headers(req, true)
+	s.headers(req, true)
 	if se.SubStatus != 0 {
-		h.Set("x-ms-substatus", strconv.Itoa(se.SubStatus))
+		req.setHeader("X-Ms-Substatus", strconv.Itoa(se.SubStatus))
 	}
-	req.w.WriteHeader(se.Status)
+	req.writeHeader(se.Status)
 	if se.Status == http.StatusNotModified {
 		return
 	}
@@ -292,7 +295,7 @@ func (s *Server) fail(req *request, err error) {
 	body = append(body, `,"message":`...)
 	body = appendJSONString(body, se.Message)
 	body = append(body, '}')
-	_, _ = req.w.Write(body)
+	req.write(body)
 }
 
 func badRequest(format string, args ...any) *store.Error {

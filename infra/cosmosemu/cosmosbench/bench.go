@@ -42,6 +42,9 @@ type Config struct {
 	Memory bool
 	// ServerArgs are extra flags for the server (e.g. -cpuprofile).
 	ServerArgs []string
+	// Only, when set, names the one scenario to report after setup
+	// (create, read, batch, feed); the create scenario always runs to load data.
+	Only string
 	Out        io.Writer
 }
 
@@ -102,11 +105,17 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	var results []Result
 	var created atomic.Int64
 	scenario := func(name string, op func(c *azcosmos.ContainerClient, worker int, n int64) error) error {
+		key := strings.Fields(name)[0]
+		if cfg.Only != "" && cfg.Only != key && key != "create" {
+			return nil
+		}
 		r, err := load(ctx, cfg, srv.Process.Pid, clients, name, op)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		results = append(results, r)
+		if cfg.Only == "" || cfg.Only == key {
+			results = append(results, r)
+		}
 		return nil
 	}
 	body := func(id string, pk string) []byte {
@@ -120,7 +129,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		return nil, err
 	}
 	total := created.Load()
-	if err := scenario("point read", func(c *azcosmos.ContainerClient, w int, n int64) error {
+	if err := scenario("read (point)", func(c *azcosmos.ContainerClient, w int, n int64) error {
 		id := strconv.FormatInt(1+(n*7919)%total, 10)
 		_, err := c.ReadItem(ctx, azcosmos.NewPartitionKeyString("s"+id), id, nil)
 		return err
@@ -142,11 +151,13 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	fr, err := drain(ctx, cfg, srv.Process.Pid, clients[0])
-	if err != nil {
-		return nil, err
+	if cfg.Only == "" || cfg.Only == "feed" {
+		fr, err := drain(ctx, cfg, srv.Process.Pid, clients[0])
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, fr)
 	}
-	results = append(results, fr)
 	print(cfg, results)
 	return results, nil
 }
@@ -322,7 +333,7 @@ func drain(ctx context.Context, cfg Config, pid int, c *azcosmos.ContainerClient
 	srvAfter, _ := processCPU(pid)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
-	return Result{Name: "change-feed drain (items)", Ops: n, Seconds: elapsed.Seconds(), P50: pct(0.5), P95: pct(0.95), P99: pct(0.99),
+	return Result{Name: "feed drain (items)", Ops: n, Seconds: elapsed.Seconds(), P50: pct(0.5), P95: pct(0.95), P99: pct(0.99),
 		ServerCPU: srvAfter - srvBefore, ClientCPU: selfCPU() - cliBefore}, nil
 }
 
