@@ -23,6 +23,7 @@ func runCosmos(ctx context.Context, args []string) error {
 	plain := fs.Bool("http", false, "serve plain HTTP instead of HTTPS")
 	key := fs.String("key", cosmosemu.EmulatorKey, "base64 master key clients sign requests with")
 	partitions := fs.Int("partitions", 1, "physical partitions per new container")
+	consistency := fs.String("consistency", "Session", "default consistency level the account reports")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -41,7 +42,7 @@ func runCosmos(ctx context.Context, args []string) error {
 	if *memory {
 		dir = ""
 	}
-	srv, err := cosmosemu.New(cosmosemu.Config{Dir: dir, Key: *key, DefaultPartitions: *partitions, Log: slog.Default()})
+	srv, err := cosmosemu.New(cosmosemu.Config{Dir: dir, Key: *key, DefaultPartitions: *partitions, Log: slog.Default(), Consistency: *consistency})
 	if err != nil {
 		return err
 	}

@@ -131,6 +131,15 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+# "Answers" = completes an HTTPS exchange (any status; 401 is expected without
+# a signature). Falls back to a bare TCP connect when curl is missing.
+server_answers() {
+	if command -v curl >/dev/null; then
+		curl -sk -o /dev/null --max-time 2 "https://127.0.0.1:$PORT/"
+	else
+		port_open
+	fi
+}
 
 if port_open; then
 	echo "error: 127.0.0.1:$PORT is already in use; refusing to test a server this script did not start" >&2
@@ -141,7 +150,7 @@ echo "==> building orderctx ($REPO)"
 (cd "$REPO" && go build -o "$WORK/orderctx" .)
 
 echo "==> starting orderctx cosmos -memory on 127.0.0.1:$PORT"
-"$WORK/orderctx" cosmos -memory -addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+"$WORK/orderctx" cosmos -memory -consistency Strong -addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 300); do
 	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -149,7 +158,7 @@ for i in $(seq 300); do
 		cat "$WORK/server.log" >&2
 		exit 2
 	fi
-	port_open && break
+	server_answers && break
 	if [[ $i -eq 300 ]]; then
 		echo "error: server did not open 127.0.0.1:$PORT within 30s" >&2
 		exit 2

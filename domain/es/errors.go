@@ -21,6 +21,9 @@ const (
 	Precondition = "precondition"
 	// Internal means a fault the caller cannot fix; its details are logged, never shown.
 	Internal = "internal"
+	// Unavailable means a dependency (the event store) cannot be reached now;
+	// the same request may succeed later.
+	Unavailable = "unavailable"
 )
 
 // Rule ids of the kernel. Domain packages define their own rule ids with their
@@ -38,6 +41,13 @@ const (
 	RuleSnapshotIncompatible = "es.snapshot_incompatible"
 	// RuleRegistration is the rule of errors returned while registering event types.
 	RuleRegistration = "es.registration"
+	// RuleStaleVersion is the rule of an append whose expected version is not
+	// the stream's current version (an If-Match precondition).
+	RuleStaleVersion = "es.stale_version"
+	// RuleStoreUnavailable is the rule of errors raised when the store cannot be reached.
+	RuleStoreUnavailable = "es.store_unavailable"
+	// RuleCommandReused is the rule of a command id seen before with a different request.
+	RuleCommandReused = "es.command_id_reused"
 	// RuleCorruptHistory is the rule of errors raised when a stream's events do
 	// not fit together (wrong stream, gaps, payloads that cannot be applied).
 	RuleCorruptHistory = "es.corrupt_history"

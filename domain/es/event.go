@@ -25,6 +25,9 @@ type Metadata struct {
 	// CommandID identifies the command that produced the event, so a retried
 	// command can be recognised.
 	CommandID string `json:"commandId,omitempty"`
+	// CommandHash fingerprints the request that carried the command, so a
+	// command id reused for a different request is refused, not replayed.
+	CommandHash string `json:"commandHash,omitempty"`
 	// CorrelationID ties together everything done for one user request.
 	CorrelationID string `json:"correlationId,omitempty"`
 	// CausationID names the message that directly caused the command.

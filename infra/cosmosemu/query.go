@@ -1,9 +1,11 @@
 package cosmosemu
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"strconv"
+	"time"
 
 	"orderctx/infra/cosmosemu/cosmossql"
 	"orderctx/infra/cosmosemu/store"
@@ -65,7 +67,23 @@ func (s *Server) query(req *request, c *store.Container) {
 	s.runQuery(req, c, spec)
 }
 
+// emptyIndexMetrics is the base64 JSON index-utilization report with no suggestions.
+var emptyIndexMetrics = base64.StdEncoding.EncodeToString([]byte(
+	`{"UtilizedSingleIndexes":[],"PotentialSingleIndexes":[],"UtilizedCompositeIndexes":[],"PotentialCompositeIndexes":[]}`))
+
+// queryMetrics formats the x-ms-documentdb-query-metrics header Cosmos DB returns.
+func queryMetrics(scanned, returned, size int, took time.Duration) string {
+	ms := strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 2, 64)
+	return "totalExecutionTimeInMs=" + ms + ";queryCompileTimeInMs=0.00;queryLogicalPlanBuildTimeInMs=0.00;" +
+		"queryPhysicalPlanBuildTimeInMs=0.00;queryOptimizationTimeInMs=0.00;VMExecutionTimeInMs=" + ms +
+		";indexLookupTimeInMs=0.00;instructionCount=0;documentLoadTimeInMs=0.00;systemFunctionExecuteTimeInMs=0.00;" +
+		"userFunctionExecuteTimeInMs=0.00;retrievedDocumentCount=" + strconv.Itoa(scanned) +
+		";retrievedDocumentSize=0;outputDocumentCount=" + strconv.Itoa(returned) +
+		";outputDocumentSize=" + strconv.Itoa(size) + ";writeOutputTimeInMs=0.00;indexUtilizationRatio=1.00"
+}
+
 func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
+	started := time.Now()
 	q, perr := cosmossql.Parse(spec.Query)
 	if perr != nil {
 		s.fail(req, badRequest("%s", perr.Error()))
@@ -108,7 +126,11 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 	var ranges []string
 	switch {
 	case hasPK:
-		docs = c.PartitionDocs(pk)
+		if ids, ok := q.IDValues(spec.params()); ok {
+			docs = c.PartitionDocsByID(pk, ids)
+		} else {
+			docs = c.PartitionDocs(pk)
+		}
 		req.session = s.sessionToken(c, pk)
 	default:
 		ranges = c.RangeIDs()
@@ -180,6 +202,11 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 				next = &queryContinuation{Range: ranges[i+1]}
 			}
 		}
+		if next == nil && len(out) == pageSize {
+			// The gateway streams a range without looking ahead: a full last
+			// page still carries a continuation, and the next page is empty.
+			next = &queryContinuation{Range: cont.Range, Skip: cont.Skip + len(out)}
+		}
 	}
 	if !hasPK && rangeID == "" && len(ranges) == 1 {
 		// A single-range container answers like a single-partition query.
@@ -192,6 +219,13 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 		req.setHeader("X-Ms-Continuation", string(b))
 	}
 	req.setHeader("X-Ms-Item-Count", strconv.Itoa(len(out)))
+	if isTrue(req.header("x-ms-documentdb-populatequerymetrics")) {
+		req.setHeader("X-Ms-Documentdb-Query-Metrics", queryMetrics(len(docs), len(out), size, time.Since(started)))
+	}
+	if isTrue(req.header("x-ms-cosmos-populateindexmetrics")) {
+		// Every path is indexed here, so no index would have helped.
+		req.setHeader("X-Ms-Cosmos-Index-Utilization", emptyIndexMetrics)
+	}
 	req.charge = 2.8 + float64(len(docs))*0.05 + float64(size)/1024
 	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", out))
 }

@@ -64,13 +64,18 @@ func (s *Server) account(req *request) {
 	if req.x.isTLS() {
 		scheme = "https"
 	}
-	endpoint := scheme + "://" + req.x.host() + "/"
+	host := req.x.host()
+	if strings.HasPrefix(host, "localhost:") {
+		// The emulator advertises its loopback address, not the name used.
+		host = "127.0.0.1:" + strings.TrimPrefix(host, "localhost:")
+	}
+	endpoint := scheme + "://" + host + "/"
 	loc := []map[string]any{{"name": "South Central US", "databaseAccountEndpoint": endpoint}}
 	s.writeJSON(req, 200, map[string]any{
 		"_self": "", "id": "localhost", "_rid": "localhost", "media": "//media/", "addresses": "//addresses/", "_dbs": "//dbs/",
 		"writableLocations": loc, "readableLocations": loc, "enableMultipleWriteLocations": false,
 		"userReplicationPolicy":   map[string]any{"asyncReplication": false, "minReplicaSetSize": 1, "maxReplicasetSize": 4},
-		"userConsistencyPolicy":   map[string]any{"defaultConsistencyLevel": "Session"},
+		"userConsistencyPolicy":   map[string]any{"defaultConsistencyLevel": s.consistency},
 		"systemReplicationPolicy": map[string]any{"minReplicaSetSize": 1, "maxReplicasetSize": 4},
 		"readPolicy":              map[string]any{"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
 		"queryEngineConfiguration": `{"maxSqlQueryInputLength":262144,"maxJoinsPerSqlQuery":5,"maxLogicalAndPerSqlQuery":500,` +

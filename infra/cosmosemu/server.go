@@ -47,17 +47,22 @@ type Config struct {
 	DefaultPartitions int
 	// Log receives request failures and operational messages.
 	Log *slog.Logger
+	// Consistency is the account's default consistency level as reported to
+	// clients (default "Session", as the emulator's); with one replica every
+	// level behaves as Strong.
+	Consistency string
 }
 
 // Server serves the Cosmos DB REST API over a store.Engine.
 type Server struct {
-	engine   *store.Engine
-	key      []byte
-	log      *slog.Logger
-	faults   *Faults
-	hmacs    sync.Pool
-	activity atomic.Uint64
-	idPrefix string
+	engine      *store.Engine
+	key         []byte
+	log         *slog.Logger
+	faults      *Faults
+	hmacs       sync.Pool
+	activity    atomic.Uint64
+	idPrefix    string
+	consistency string
 }
 
 // New opens the store and returns a server ready to serve.
@@ -78,7 +83,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	var prefix [6]byte
 	_, _ = rand.Read(prefix[:])
-	s := &Server{engine: eng, key: key, log: cfg.Log, faults: &Faults{}, idPrefix: hex.EncodeToString(prefix[:])}
+	if cfg.Consistency == "" {
+		cfg.Consistency = "Session"
+	}
+	switch cfg.Consistency {
+	case "Strong", "BoundedStaleness", "Session", "ConsistentPrefix", "Eventual":
+	default:
+		eng.Close()
+		return nil, fmt.Errorf("unknown consistency level %q", cfg.Consistency)
+	}
+	s := &Server{engine: eng, key: key, log: cfg.Log, faults: &Faults{}, idPrefix: hex.EncodeToString(prefix[:]), consistency: cfg.Consistency}
 	s.hmacs.New = func() any { return hmac.New(sha256.New, s.key) }
 	return s, nil
 }

@@ -87,6 +87,36 @@ func (c *Container) PartitionDocs(pk PartitionKey) []*Doc {
 	return out
 }
 
+// PartitionDocsByID returns the live items of one logical partition with the
+// given ids, in creation order: the indexed path for id-filtered queries.
+func (c *Container) PartitionDocsByID(pk PartitionKey, ids []string) []*Doc {
+	now := c.db.engine.now().Unix()
+	c.mu.RLock()
+	lp, ok := c.logical[pk.Key]
+	var out []*Doc
+	if ok {
+		for _, id := range ids {
+			if d, ok := lp.docs[id]; ok && (d.Expires == 0 || d.Expires > now) {
+				out = append(out, d)
+			}
+		}
+	}
+	c.mu.RUnlock()
+	sortBySeq(out)
+	return slicesCompactDocs(out)
+}
+
+// slicesCompactDocs drops repeats (an id listed twice) from a sorted slice.
+func slicesCompactDocs(docs []*Doc) []*Doc {
+	out := docs[:0]
+	for i, d := range docs {
+		if i == 0 || docs[i-1] != d {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // RangeDocs returns the live items of one physical range in creation order.
 func (c *Container) RangeDocs(rangeID string) ([]*Doc, error) {
 	now := c.db.engine.now().Unix()

@@ -1,0 +1,237 @@
+// Package cosmosdb connects the components to Cosmos DB: a real account or
+// emulator (key or Microsoft Entra ID), or, with no endpoint configured, the
+// embedded Cosmos DB-compatible server in-process. It also creates the
+// database and the containers the product needs, with their partition keys.
+package cosmosdb
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"orderctx/infra/cosmosemu"
+)
+
+// Container names and their partition key paths (see ARCHITECTURE.md).
+const (
+	Events      = "events"
+	Snapshots   = "snapshots"
+	Views       = "views"
+	Leases      = "leases"
+	DeadLetters = "deadletters"
+)
+
+// partitionKeys maps every container the product uses to its partition key path.
+var partitionKeys = map[string]string{
+	Events:      "/streamId",
+	Snapshots:   "/streamId",
+	Views:       "/id",
+	Leases:      "/id",
+	DeadLetters: "/consumer",
+}
+
+// Config says where the store is.
+type Config struct {
+	// Endpoint is the account endpoint (COSMOS_ENDPOINT). Empty: the embedded server.
+	Endpoint string
+	// Key is the account key (COSMOS_KEY). Empty with an Endpoint: Microsoft
+	// Entra ID through azidentity's DefaultAzureCredential (managed identity,
+	// workload identity, Azure CLI...).
+	Key string
+	// Database is the database name (COSMOS_DATABASE, default "orderctx").
+	Database string
+	// DataDir holds the embedded store's data (default ".orderctx"); ignored
+	// with an Endpoint.
+	DataDir string
+	// Memory keeps the embedded store in memory only.
+	Memory bool
+	// SkipCreate leaves database and containers alone, for accounts whose
+	// infrastructure as code owns them (COSMOS_SKIP_CREATE=true).
+	SkipCreate bool
+	// InsecureTLS skips certificate checks, for the emulator's self-signed
+	// certificate (COSMOS_INSECURE_TLS=true; on by default for localhost:8081).
+	InsecureTLS bool
+	// EmulatorAddr, with the embedded store, also serves it over HTTPS at this
+	// address (e.g. "127.0.0.1:8081") for outside tools.
+	EmulatorAddr string
+	// Partitions is the number of physical partitions the embedded store gives
+	// new containers (default 1).
+	Partitions int
+}
+
+// ConfigFromEnv reads the standard environment variables.
+func ConfigFromEnv() Config {
+	cfg := Config{
+		Endpoint:    os.Getenv("COSMOS_ENDPOINT"),
+		Key:         os.Getenv("COSMOS_KEY"),
+		Database:    os.Getenv("COSMOS_DATABASE"),
+		DataDir:     os.Getenv("ORDERCTX_DATA"),
+		SkipCreate:  os.Getenv("COSMOS_SKIP_CREATE") == "true",
+		InsecureTLS: os.Getenv("COSMOS_INSECURE_TLS") == "true",
+	}
+	return cfg
+}
+
+func (cfg *Config) defaults() {
+	if cfg.Database == "" {
+		cfg.Database = "orderctx"
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = ".orderctx"
+	}
+	if strings.Contains(cfg.Endpoint, "localhost:8081") || strings.Contains(cfg.Endpoint, "127.0.0.1:8081") {
+		cfg.InsecureTLS = true
+	}
+}
+
+// Conn is an open connection: an SDK client and, for the embedded store, the server.
+type Conn struct {
+	Client   *azcosmos.Client
+	Database string
+	embedded *cosmosemu.Server
+	stop     context.CancelFunc
+	served   chan error
+}
+
+// Open connects and, unless cfg.SkipCreate, creates what is missing.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
+	cfg.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	conn := &Conn{Database: cfg.Database}
+	opts := &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Retry: policy.RetryOptions{MaxRetries: 5, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
+	}}
+	var err error
+	switch {
+	case cfg.Endpoint == "":
+		dir := filepath.Join(cfg.DataDir, "cosmos")
+		if cfg.Memory {
+			dir = ""
+		}
+		if conn.embedded, err = cosmosemu.New(cosmosemu.Config{Dir: dir, DefaultPartitions: cfg.Partitions, Log: log}); err != nil {
+			return nil, fmt.Errorf("start embedded store: %w", err)
+		}
+		opts.Transport = conn.embedded.Client()
+		cred, _ := azcosmos.NewKeyCredential(cosmosemu.EmulatorKey)
+		conn.Client, err = azcosmos.NewClientWithKey("http://embedded.cosmos.local/", cred, opts)
+		if err == nil && cfg.EmulatorAddr != "" {
+			err = conn.serveEmulator(cfg.EmulatorAddr, dir, log)
+		}
+	case cfg.Key != "":
+		if cfg.InsecureTLS {
+			opts.Transport = insecureClient()
+		}
+		var cred azcosmos.KeyCredential
+		if cred, err = azcosmos.NewKeyCredential(cfg.Key); err == nil {
+			conn.Client, err = azcosmos.NewClientWithKey(cfg.Endpoint, cred, opts)
+		}
+	default:
+		var cred *azidentity.DefaultAzureCredential
+		if cred, err = azidentity.NewDefaultAzureCredential(nil); err == nil {
+			conn.Client, err = azcosmos.NewClient(cfg.Endpoint, cred, opts)
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect to Cosmos DB: %w", err)
+	}
+	if !cfg.SkipCreate {
+		if err := conn.createResources(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
+func insecureClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the emulator's self-signed certificate
+		MaxIdleConnsPerHost: 64,
+	}}
+}
+
+func (c *Conn) serveEmulator(addr, dir string, log *slog.Logger) error {
+	cert, err := cosmosemu.Certificate(dir)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("emulator endpoint: %w", err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	c.stop, c.served = stop, make(chan error, 1)
+	go func() { c.served <- c.embedded.Serve(ctx, ln, cert) }()
+	log.Info("embedded store also serves the emulator endpoint", "endpoint", "https://localhost:"+portOf(ln.Addr().String())+"/")
+	return nil
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
+}
+
+// createResources creates the database and every container, ignoring 409s.
+func (c *Conn) createResources(ctx context.Context) error {
+	if _, err := c.Client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: c.Database}, nil); err != nil && StatusCode(err) != http.StatusConflict {
+		return fmt.Errorf("create database %s: %w", c.Database, err)
+	}
+	db, err := c.Client.NewDatabase(c.Database)
+	if err != nil {
+		return err
+	}
+	for name, path := range partitionKeys {
+		_, err := db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: name,
+			PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{path}, Version: 2}}, nil)
+		if err != nil && StatusCode(err) != http.StatusConflict {
+			return fmt.Errorf("create container %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Container returns a client for one of the product's containers.
+func (c *Conn) Container(name string) *azcosmos.ContainerClient {
+	cc, _ := c.Client.NewContainer(c.Database, name)
+	return cc
+}
+
+// Embedded returns the in-process server, or nil for a remote account.
+func (c *Conn) Embedded() *cosmosemu.Server { return c.embedded }
+
+// Close stops the embedded server, if any.
+func (c *Conn) Close() error {
+	if c.stop != nil {
+		c.stop()
+		<-c.served
+	}
+	if c.embedded != nil {
+		return c.embedded.Close()
+	}
+	return nil
+}
+
+// StatusCode returns the HTTP status of an SDK error, or 0.
+func StatusCode(err error) int {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode
+	}
+	return 0
+}
