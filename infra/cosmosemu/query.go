@@ -67,6 +67,27 @@ func (s *Server) query(req *request, c *store.Container) {
 	s.runQuery(req, c, spec)
 }
 
+// parseQuery parses query text, remembering recent texts: applications send
+// the same parameterized queries over and over.
+func (s *Server) parseQuery(text string) (*cosmossql.Query, error) {
+	if q, ok := s.queries.Load(text); ok {
+		return q.(*cosmossql.Query), nil
+	}
+	q, err := cosmossql.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if s.queryCount.Add(1) > maxCachedQueries {
+		s.queries.Clear()
+		s.queryCount.Store(0)
+	}
+	s.queries.Store(text, q)
+	return q, nil
+}
+
+// maxCachedQueries bounds the parsed-query cache; past it the cache restarts.
+const maxCachedQueries = 1024
+
 // emptyIndexMetrics is the base64 JSON index-utilization report with no suggestions.
 var emptyIndexMetrics = base64.StdEncoding.EncodeToString([]byte(
 	`{"UtilizedSingleIndexes":[],"PotentialSingleIndexes":[],"UtilizedCompositeIndexes":[],"PotentialCompositeIndexes":[]}`))
@@ -84,7 +105,7 @@ func queryMetrics(scanned, returned, size int, took time.Duration) string {
 
 func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 	started := time.Now()
-	q, perr := cosmossql.Parse(spec.Query)
+	q, perr := s.parseQuery(spec.Query)
 	if perr != nil {
 		s.fail(req, badRequest("%s", perr.Error()))
 		return

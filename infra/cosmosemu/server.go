@@ -63,6 +63,8 @@ type Server struct {
 	activity    atomic.Uint64
 	idPrefix    string
 	consistency string
+	queries     sync.Map // query text -> *cosmossql.Query
+	queryCount  atomic.Int64
 }
 
 // New opens the store and returns a server ready to serve.

@@ -45,7 +45,7 @@ type Config struct {
 	// Only, when set, names the one scenario to report after setup
 	// (create, read, batch, feed); the create scenario always runs to load data.
 	Only string
-	Out        io.Writer
+	Out  io.Writer
 }
 
 // Result is one scenario's numbers.
