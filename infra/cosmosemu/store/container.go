@@ -149,10 +149,7 @@ func (d *Database) CreateContainer(props []byte, partitions int, offer json.RawM
 	dbBytes, _ := json.Marshal(d.meta)
 	d.mu.Unlock()
 	if w := d.engine.wal; w != nil {
-		w.sync([]write{
-			{bucket: string(metaBucket), key: dbKey(d.meta.ID), value: dbBytes},
-			{bucket: string(metaBucket), key: collKey(d.meta.ID, id), value: c.metaBytes()},
-		}, nil)
+		w.sync(put(string(metaBucket), dbKey(d.meta.ID), dbBytes), put(string(metaBucket), collKey(d.meta.ID, id), c.metaBytes()))
 	}
 	return c, nil
 }
@@ -327,7 +324,7 @@ func (c *Container) Replace(props []byte, ifMatch string) error {
 
 func (c *Container) persistMeta(b []byte) {
 	if w := c.db.engine.wal; w != nil {
-		w.sync([]write{{bucket: string(metaBucket), key: collKey(c.meta.DB, c.meta.ID), value: b}}, nil)
+		w.sync(put(string(metaBucket), collKey(c.meta.DB, c.meta.ID), b))
 	}
 }
 
@@ -516,7 +513,7 @@ func (c *Container) loadItem(v []byte) error {
 		return err
 	}
 	d := &Doc{ID: id, PKKey: lp.key, Body: body, LSN: lsn, TS: ts, Seq: seq, ETag: etag}
-	d.Expires = c.expiryOf(top, ts)
+	d.Expires = c.expiryOf(top["ttl"], ts)
 	if d.Expires != 0 {
 		c.expiring++
 	}

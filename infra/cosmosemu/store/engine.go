@@ -205,7 +205,7 @@ func (e *Engine) DeleteDatabase(id string) error {
 		_ = d.DeleteContainer(c.ID())
 	}
 	if e.wal != nil {
-		e.wal.sync([]write{{bucket: string(metaBucket), key: dbKey(id)}}, nil)
+		e.wal.sync(del(string(metaBucket), dbKey(id)))
 	}
 	return nil
 }
@@ -238,7 +238,7 @@ func (d *Database) persist() {
 	d.mu.RLock()
 	b, _ := json.Marshal(d.meta)
 	d.mu.RUnlock()
-	d.engine.wal.sync([]write{{bucket: string(metaBucket), key: dbKey(d.meta.ID), value: b}}, nil)
+	d.engine.wal.sync(put(string(metaBucket), dbKey(d.meta.ID), b))
 }
 
 // Offer returns the database's shared throughput offer, if provisioned.

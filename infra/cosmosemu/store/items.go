@@ -32,19 +32,30 @@ func NewPartitionKey(values []any) PartitionKey {
 type prepared struct {
 	id     string
 	prefix []byte // the JSON object without its closing brace
-	top    map[string]json.RawMessage
+	ttl    []byte // the raw "ttl" property, if any
 }
 
 func (c *Container) pkValuesFromTop(top map[string]json.RawMessage) ([]any, error) {
+	return c.pkValues(func(name string) ([]byte, bool) {
+		raw, ok := top[name]
+		return raw, ok
+	})
+}
+
+// pkValues extracts the partition key values of an item given a lookup of
+// its top-level properties.
+func (c *Container) pkValues(get func(string) ([]byte, bool)) ([]any, error) {
 	values := make([]any, len(c.pkPaths))
 	for i, path := range c.pkPaths {
-		raw, ok := top[path[0]]
+		raw, ok := get(path[0])
 		if !ok {
 			values[i] = epk.Undefined{}
 			continue
 		}
 		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if len(path) == 1 && len(raw) > 1 && raw[0] == '"' && plainString(raw) {
+			v = string(raw[1 : len(raw)-1])
+		} else if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, err
 		}
 		for _, seg := range path[1:] {
@@ -68,6 +79,17 @@ func (c *Container) pkValuesFromTop(top map[string]json.RawMessage) ([]any, erro
 	return values, nil
 }
 
+// plainString reports whether a raw JSON string literal has no escapes or
+// non-ASCII bytes, so its content can be taken as is.
+func plainString(raw []byte) bool {
+	for _, c := range raw[1 : len(raw)-1] {
+		if c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 func unescapePathSegment(s string) string {
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		return s[1 : len(s)-1]
@@ -80,34 +102,55 @@ func (c *Container) prepare(body []byte, pk PartitionKey) (*prepared, *Error) {
 	if len(body) > MaxItemBytes {
 		return nil, errf(413, "RequestEntityTooLarge", "Request size is too large: an item is at most %d bytes.", MaxItemBytes)
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		return nil, errBadRequest("The input content is invalid: the item must be a JSON object.")
+	members, err := scanObject(body)
+	if err != nil {
+		return nil, errBadRequest("The input content is invalid: the item must be a JSON object (%v).", err)
 	}
 	var id string
-	if raw, ok := top["id"]; !ok || json.Unmarshal(raw, &id) != nil {
+	var idRaw, ttl []byte
+	hasSystem := false
+	for _, m := range members {
+		switch {
+		case m.key == "id":
+			idRaw = m.raw
+		case m.key == "ttl":
+			ttl = m.raw
+		case len(m.key) > 0 && m.key[0] == '_' && isSystemProp(m.key):
+			hasSystem = true
+		}
+	}
+	if idRaw == nil || idRaw[0] != '"' {
 		return nil, errBadRequest("The input content is invalid because the required properties - 'id; ' - are missing")
+	}
+	if plainString(idRaw) {
+		id = string(idRaw[1 : len(idRaw)-1])
+	} else if json.Unmarshal(idRaw, &id) != nil {
+		return nil, errBadRequest("The id is not a valid string.")
 	}
 	if id == "" || len(id) > MaxIDLength || strings.ContainsAny(id, "/\\?#") {
 		return nil, errBadRequest("The id %q is invalid: it must be 1 to %d characters without '/', '\\\\', '?' or '#'.", truncate(id, 64), MaxIDLength)
 	}
-	values, err := c.pkValuesFromTop(top)
-	if err != nil {
-		return nil, errBadRequest("The partition key value in the item is invalid: %v", err)
+	values, verr := c.pkValues(func(name string) ([]byte, bool) {
+		for _, m := range members {
+			if m.key == name {
+				return m.raw, true
+			}
+		}
+		return nil, false
+	})
+	if verr != nil {
+		return nil, errBadRequest("The partition key value in the item is invalid: %v", verr)
 	}
 	if PartitionKeyString(values) != pk.Key {
 		return nil, errBadRequest("PartitionKey extracted from document doesn't match the one specified in the header. Learn more: https://aka.ms/CosmosDB/sql/errors/wrong-pk-value")
 	}
-	p := &prepared{id: id, top: top}
-	hasSystem := false
-	for _, k := range systemProps {
-		if _, ok := top[k]; ok {
-			hasSystem = true
-			break
-		}
-	}
+	p := &prepared{id: id, ttl: ttl}
 	if hasSystem {
 		// Rebuild without the stale system properties the client echoed back.
+		top := make(map[string]json.RawMessage, len(members))
+		for _, m := range members {
+			top[m.key] = m.raw
+		}
 		stripSystem(top)
 		b, _ := json.Marshal(top)
 		p.prefix = b[:len(b)-1]
@@ -146,18 +189,18 @@ func (c *Container) finish(p *prepared, seq, lsn uint64, ts int64) *Doc {
 	b = strconv.AppendUint(b, lsn, 10)
 	b = append(b, '}')
 	d := &Doc{ID: p.id, Body: b, LSN: lsn, TS: ts, Seq: seq, ETag: etag}
-	d.Expires = c.expiryOf(p.top, ts)
+	d.Expires = c.expiryOf(p.ttl, ts)
 	return d
 }
 
 // expiryOf applies Cosmos DB's TTL rules: the container's defaultTtl turns TTL
 // on; an item's own ttl overrides it (-1: never expires).
-func (c *Container) expiryOf(top map[string]json.RawMessage, ts int64) int64 {
+func (c *Container) expiryOf(raw []byte, ts int64) int64 {
 	if c.ttl == nil {
 		return 0
 	}
 	ttl := *c.ttl
-	if raw, ok := top["ttl"]; ok {
+	if raw != nil {
 		var own float64
 		if json.Unmarshal(raw, &own) == nil && own != 0 {
 			ttl = int64(own)
@@ -385,7 +428,7 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 		if ch.doc == nil {
 			delete(lp.docs, ch.id)
 			if writes != nil {
-				writes = append(writes, write{bucket: c.meta.RID, key: key})
+				writes = append(writes, del(c.meta.RID, key))
 			}
 			continue
 		}
@@ -398,7 +441,7 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 			v := make([]byte, 8+len(ch.doc.Body))
 			binary.BigEndian.PutUint64(v, ch.doc.Seq)
 			copy(v[8:], ch.doc.Body)
-			writes = append(writes, write{bucket: c.meta.RID, key: key, value: v})
+			writes = append(writes, put(c.meta.RID, key, v))
 		}
 	}
 	c.lsn, c.seq = lsn, seq
@@ -408,7 +451,7 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 		ctr := make([]byte, 16)
 		binary.BigEndian.PutUint64(ctr, lsn)
 		binary.BigEndian.PutUint64(ctr[8:], seq)
-		writes = append(writes, write{bucket: string(metaBucket), key: counterKey(c.meta.RID), value: ctr})
+		writes = append(writes, put(string(metaBucket), counterKey(c.meta.RID), ctr))
 		done = make(chan struct{})
 		w.submit(&commitRequest{writes: writes, done: done, after: func() { c.markDurable(lsn) }})
 	} else {

@@ -1,0 +1,138 @@
+package store_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"orderctx/infra/cosmosemu/store"
+)
+
+func openContainer(t *testing.T, dir string) (*store.Engine, *store.Container) {
+	t.Helper()
+	eng, err := store.Open(store.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := eng.Database("db")
+	if err != nil {
+		if db, err = eng.CreateDatabase("db", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := db.Container("c")
+	if err != nil {
+		if c, err = db.CreateContainer([]byte(`{"id":"c","partitionKey":{"paths":["/pk"]}}`), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return eng, c
+}
+
+func create(t *testing.T, c *store.Container, id string) {
+	t.Helper()
+	res, ok := c.Execute(store.NewPartitionKey([]any{"p"}), []store.Op{{Kind: store.OpCreate, Body: []byte(`{"id":"` + id + `","pk":"p"}`)}})
+	if !ok {
+		t.Fatalf("create %s: %v", id, res[0].Err)
+	}
+}
+
+func count(c *store.Container) int { return len(c.PartitionDocs(store.NewPartitionKey([]any{"p"}))) }
+
+// crash simulates kill -9: the engine is abandoned without Close, so nothing
+// is checkpointed and the log is all there is. Its files are copied aside
+// while it still runs, exactly as a crash would leave them.
+func crash(t *testing.T, dir string) string {
+	t.Helper()
+	crashed := t.TempDir()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(crashed, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return crashed
+}
+
+func TestLogReplayAfterCrash(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	eng, c := openContainer(t, dir)
+	for i := 0; i < 50; i++ {
+		create(t, c, fmt.Sprint(i))
+	}
+	crashed := crash(t, dir)
+	eng.Close()
+	eng2, c2 := openContainer(t, crashed)
+	defer eng2.Close()
+	if n := count(c2); n != 50 {
+		t.Fatalf("after replay: %d items, want 50", n)
+	}
+	create(t, c2, "after")
+	if count(c2) != 51 {
+		t.Fatal("writes after replay failed")
+	}
+}
+
+func TestTornLogTailIsDropped(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	eng, c := openContainer(t, dir)
+	for i := 0; i < 10; i++ {
+		create(t, c, fmt.Sprint(i))
+	}
+	crashed := crash(t, dir)
+	eng.Close()
+	// Cut the last record in half, as a crash during the append would.
+	entries, _ := os.ReadDir(crashed)
+	var seg string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "wal-") {
+			seg = filepath.Join(crashed, e.Name())
+		}
+	}
+	info, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(seg, info.Size()-20); err != nil {
+		t.Fatal(err)
+	}
+	eng2, c2 := openContainer(t, crashed)
+	defer eng2.Close()
+	if n := count(c2); n != 9 {
+		t.Fatalf("after a torn tail: %d items, want the 9 whole ones", n)
+	}
+}
+
+func TestCleanCloseCheckpointsEverything(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	eng, c := openContainer(t, dir)
+	for i := 0; i < 20; i++ {
+		create(t, c, fmt.Sprint(i))
+	}
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "wal-") {
+			info, _ := e.Info()
+			if info.Size() > 0 {
+				t.Fatalf("log segment %s still holds %d bytes after a clean close", e.Name(), info.Size())
+			}
+		}
+	}
+	eng2, c2 := openContainer(t, dir)
+	defer eng2.Close()
+	if n := count(c2); n != 20 {
+		t.Fatalf("after reopen: %d items", n)
+	}
+}
