@@ -55,8 +55,10 @@ type write struct {
 	value  []byte
 }
 
-func put(bucket string, key, value []byte) write { return write{kind: writePut, bucket: bucket, key: key, value: value} }
-func del(bucket string, key []byte) write        { return write{kind: writeDelete, bucket: bucket, key: key} }
+func put(bucket string, key, value []byte) write {
+	return write{kind: writePut, bucket: bucket, key: key, value: value}
+}
+func del(bucket string, key []byte) write { return write{kind: writeDelete, bucket: bucket, key: key} }
 
 // commitRequest is one atomic unit (a single item write or a whole batch).
 type commitRequest struct {
