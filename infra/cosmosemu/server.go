@@ -166,13 +166,21 @@ func (req *request) parsePath() *store.Error {
 	p := strings.Trim(req.path, "/")
 	if p != "" {
 		raw := strings.Split(p, "/")
-		req.segs = make([]string, len(raw))
-		for i, seg := range raw {
+		req.segs = make([]string, 0, len(raw))
+		for _, seg := range raw {
 			u, err := url.PathUnescape(seg)
 			if err != nil {
 				return &store.Error{Status: 400, Code: "BadRequest", Message: "The request path is not valid."}
 			}
-			req.segs[i] = u
+			if !strings.ContainsAny(u, "%\\#/ \r\n\t") {
+				req.segs = append(req.segs, u)
+				continue
+			}
+			gw, gerr := gatewaySegments(u)
+			if gerr != nil {
+				return gerr
+			}
+			req.segs = append(req.segs, gw...)
 		}
 	}
 	// The signature names the resource type and the link of the addressed
@@ -239,6 +247,29 @@ func (s *Server) authorize(req *request) *store.Error {
 		return unauthorized(fmt.Sprintf("The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol. Server used the following payload to sign: '%s'", strings.ReplaceAll(string(b), "\n", `\n`)))
 	}
 	return nil
+}
+
+// gatewaySegments reads one decoded path segment the way the Cosmos DB
+// gateway does, so ids the gateway cannot address fail here as they fail
+// there: it decodes percent escapes a second time, treats '\\' and '/' as
+// separators, ends the path at '#', trims trailing spaces, and refuses
+// control characters. The SDK signs the segment as it was, so any change
+// makes the signature check answer 401, exactly as the gateway does.
+func gatewaySegments(seg string) ([]string, *store.Error) {
+	if strings.ContainsAny(seg, "\r\n\t") {
+		return nil, &store.Error{Status: 400, Code: "BadRequest", Message: "The request path contains a control character."}
+	}
+	if u, err := url.PathUnescape(seg); err == nil {
+		seg = u
+	}
+	if i := strings.IndexByte(seg, '#'); i >= 0 {
+		seg = seg[:i]
+	}
+	parts := strings.Split(strings.ReplaceAll(seg, "\\", "/"), "/")
+	for i := range parts {
+		parts[i] = strings.TrimRight(parts[i], " ")
+	}
+	return parts, nil
 }
 
 // queryUnescape percent-decodes s (query escaping: '+' is a space) into dst.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -56,6 +57,10 @@ var builtins = map[string]*builtin{
 	"CONCAT":     {2, math.MaxInt, fnConcat},
 	"SUBSTRING":  {3, 3, fnSubstring},
 
+	"FULLTEXTCONTAINS":    {2, 2, fullText(false)},
+	"FULLTEXTCONTAINSALL": {2, math.MaxInt, fullText(true)},
+	"FULLTEXTCONTAINSANY": {2, math.MaxInt, fullText(false)},
+
 	"ABS":     {1, 1, numberMap(math.Abs)},
 	"FLOOR":   {1, 1, numberMap(math.Floor)},
 	"CEILING": {1, 1, numberMap(math.Ceil)},
@@ -83,8 +88,7 @@ func init() {
 		DATETIMEADD DATETIMEBIN DATETIMEDIFF DATETIMEFROMPARTS DATETIMEPART
 		DATETIMETOTICKS DATETIMETOTIMESTAMP TICKSTODATETIME TIMESTAMPTODATETIME
 		ST_AREA ST_DISTANCE ST_INTERSECTS ST_ISVALID ST_ISVALIDDETAILED ST_WITHIN
-		MAKELIST MAKESET COUNTIF VECTORDISTANCE FULLTEXTCONTAINS
-		FULLTEXTCONTAINSALL FULLTEXTCONTAINSANY FULLTEXTSCORE RRF`) {
+		MAKELIST MAKESET COUNTIF VECTORDISTANCE FULLTEXTSCORE RRF`) {
 		knownUnsupportedFunctions[name] = true
 	}
 }
@@ -167,6 +171,47 @@ func stringPredicate(f func(s, sub string) bool) func([]any) any {
 		}
 		return f(s, sub)
 	}
+}
+
+// fullText implements FullTextContains[All|Any](text, term...): a term
+// matches when its words appear as words of the text, ignoring case. Cosmos
+// DB also stems words per the container's full-text language; this server
+// matches whole words only, so "searching" does not match "search".
+func fullText(all bool) func([]any) any {
+	return func(a []any) any {
+		text, ok := a[0].(string)
+		if !ok {
+			return undefined
+		}
+		words := map[string]bool{}
+		for _, w := range tokenize(text) {
+			words[w] = true
+		}
+		for _, t := range a[1:] {
+			term, ok := t.(string)
+			if !ok {
+				return undefined
+			}
+			match := true
+			for _, w := range tokenize(term) {
+				match = match && words[w]
+			}
+			if match && !all {
+				return true
+			}
+			if !match && all {
+				return false
+			}
+		}
+		return all
+	}
+}
+
+// tokenize splits text into lower-case words of letters and digits.
+func tokenize(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
 }
 
 func stringMap(f func(string) string) func([]any) any {

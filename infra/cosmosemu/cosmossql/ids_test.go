@@ -42,3 +42,38 @@ func TestIDValues(t *testing.T) {
 		})
 	}
 }
+
+func TestFullTextContains(t *testing.T) {
+	t.Parallel()
+	docs := []any{
+		map[string]any{"id": "1", "t": "Full-text SEARCH in Cosmos DB"},
+		map[string]any{"id": "2", "t": "searching is not search-free"},
+		map[string]any{"id": "3", "t": "nothing here"},
+	}
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{`SELECT VALUE c.id FROM c WHERE FullTextContains(c.t, "search")`, []string{"1", "2"}},
+		{`SELECT VALUE c.id FROM c WHERE FullTextContainsAll(c.t, "cosmos", "full")`, []string{"1"}},
+		{`SELECT VALUE c.id FROM c WHERE FullTextContainsAny(c.t, "nothing", "db")`, []string{"1", "3"}},
+		{`SELECT VALUE c.id FROM c WHERE FullTextContains(c.missing, "x")`, nil},
+	}
+	for _, tc := range cases {
+		q, err := cosmossql.Parse(tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := q.Run(docs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.(string))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s = %v, want %v", tc.query, got, tc.want)
+		}
+	}
+}

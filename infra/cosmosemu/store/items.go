@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"orderctx/infra/cosmosemu/epk"
 )
@@ -127,8 +126,11 @@ func (c *Container) prepare(body []byte, pk PartitionKey) (*prepared, *Error) {
 	} else if json.Unmarshal(idRaw, &id) != nil {
 		return nil, errBadRequest("The id is not a valid string.")
 	}
-	if id == "" || len(id) > MaxIDLength || strings.ContainsAny(id, "/\\?#") {
-		return nil, errBadRequest("The id %q is invalid: it must be 1 to %d characters without '/', '\\\\', '?' or '#'.", truncate(id, 64), MaxIDLength)
+	// Like Cosmos DB, any id of 1 to 1023 characters is stored; ids with '/',
+	// '\\', '#', percent signs or trailing spaces cannot be addressed by
+	// point operations afterwards (see gatewaySegments in the server).
+	if id == "" || len(id) > MaxIDLength {
+		return nil, errBadRequest("The id %q is invalid: it must be 1 to %d characters.", truncate(id, 64), MaxIDLength)
 	}
 	values, verr := c.pkValues(func(name string) ([]byte, bool) {
 		for _, m := range members {
