@@ -1,8 +1,8 @@
 package cosmosemu_test
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 
