@@ -556,6 +556,24 @@ func (c *Container) logicalFor(values []any) (*logical, error) {
 // PartitionKeyString is the canonical form of partition key values, used as
 // the logical partition's identity.
 func PartitionKeyString(values []any) string {
+	if len(values) == 1 {
+		// The common case, a single plain string, without reflection.
+		if v, ok := values[0].(string); ok && isPlainASCII(v) {
+			return `["` + v + `"]`
+		}
+	}
 	b, _ := json.Marshal(values)
 	return string(b)
+}
+
+// isPlainASCII reports whether s encodes in JSON as itself: printable ASCII
+// with nothing to escape (json.Marshal also escapes <, > and &).
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,16 @@
+package store
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestPartitionKeyStringMatchesJSON(t *testing.T) {
+	t.Parallel()
+	for _, v := range [][]any{{"plain"}, {"with \"quote\""}, {"<tag>&"}, {"é"}, {"tab\t"}, {1.5}, {nil}, {"a", "b"}, {true}} {
+		want, _ := json.Marshal(v)
+		if got := PartitionKeyString(v); got != string(want) {
+			t.Errorf("PartitionKeyString(%v) = %s, want %s", v, got, want)
+		}
+	}
+}
