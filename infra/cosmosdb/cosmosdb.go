@@ -104,7 +104,11 @@ type Conn struct {
 	embedded *cosmosemu.Server
 	stop     context.CancelFunc
 	served   chan error
+	emulator string
 }
+
+// EmulatorEndpoint is the HTTPS endpoint the embedded store also serves, or "".
+func (c *Conn) EmulatorEndpoint() string { return c.emulator }
 
 // Open connects and, unless cfg.SkipCreate, creates what is missing.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
@@ -178,7 +182,8 @@ func (c *Conn) serveEmulator(addr, dir string, log *slog.Logger) error {
 	ctx, stop := context.WithCancel(context.Background())
 	c.stop, c.served = stop, make(chan error, 1)
 	go func() { c.served <- c.embedded.Serve(ctx, ln, cert) }()
-	log.Info("embedded store also serves the emulator endpoint", "endpoint", "https://localhost:"+portOf(ln.Addr().String())+"/")
+	c.emulator = "https://localhost:" + portOf(ln.Addr().String()) + "/"
+	log.Info("embedded store also serves the emulator endpoint", "endpoint", c.emulator)
 	return nil
 }
 

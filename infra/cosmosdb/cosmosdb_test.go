@@ -1,0 +1,86 @@
+package cosmosdb_test
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"orderctx/infra/cosmosdb"
+	"orderctx/infra/cosmosemu"
+)
+
+func TestOpenCreatesContainersWithPartitionKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn, err := cosmosdb.Open(ctx, cosmosdb.Config{Memory: true, Database: "shop"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	want := map[string]string{"events": "/streamId", "snapshots": "/streamId", "views": "/id", "leases": "/id", "deadletters": "/consumer"}
+	for name, path := range want {
+		props, err := conn.Container(name).Read(ctx, nil)
+		if err != nil {
+			t.Fatalf("container %s: %v", name, err)
+		}
+		if got := props.ContainerProperties.PartitionKeyDefinition.Paths; len(got) != 1 || got[0] != path {
+			t.Errorf("container %s partitioned on %v, want %s", name, got, path)
+		}
+	}
+	// Opening again finds everything in place (409s are not errors).
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSkipCreateLeavesResourcesAlone(t *testing.T) {
+	t.Parallel()
+	conn, err := cosmosdb.Open(context.Background(), cosmosdb.Config{Memory: true, SkipCreate: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Container("events").Read(context.Background(), nil); cosmosdb.StatusCode(err) != http.StatusNotFound {
+		t.Fatalf("with SkipCreate the container exists: %v", err)
+	}
+}
+
+func TestEmbeddedStoreAlsoServesTheEmulatorEndpoint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn, err := cosmosdb.Open(ctx, cosmosdb.Config{Memory: true, EmulatorAddr: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cred, _ := azcosmos.NewKeyCredential(cosmosemu.EmulatorKey)
+	outside, err := azcosmos.NewClientWithKey(conn.EmulatorEndpoint(), cred, &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Transport: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A tool outside the process sees the same data the components write.
+	pk := azcosmos.NewPartitionKeyString("s1")
+	if _, err := conn.Container("events").CreateItem(ctx, pk, []byte(`{"id":"e1","streamId":"s1"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := outside.NewContainer("orderctx", "events")
+	if _, err := c.ReadItem(ctx, pk, "e1", nil); err != nil {
+		t.Fatalf("read through the emulator endpoint: %v", err)
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv("COSMOS_ENDPOINT", "https://acct.documents.azure.com:443/")
+	t.Setenv("COSMOS_KEY", "a2V5")
+	t.Setenv("COSMOS_DATABASE", "db1")
+	t.Setenv("COSMOS_SKIP_CREATE", "true")
+	cfg := cosmosdb.ConfigFromEnv()
+	if cfg.Endpoint != "https://acct.documents.azure.com:443/" || cfg.Key != "a2V5" || cfg.Database != "db1" || !cfg.SkipCreate {
+		t.Fatalf("ConfigFromEnv = %+v", cfg)
+	}
+}
