@@ -203,6 +203,7 @@ if grep -qE '^panic: |^FAIL.*\[build failed\]|^FAIL.*\[setup failed\]' "$LOG"; t
 	echo "go test reported a panic or build failure - see $LOG"
 fi
 echo "go test exit status: $GO_RC"
+echo "sdk-suite: ${#PASSED[@]} passed, ${#FAILED[@]} failed, ${#SKIPPED[@]} skipped"
 echo "full log: $LOG"
 echo "server log: ${LOG%.log}.server.log"
 echo "===================================================================="
