@@ -21,8 +21,10 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"cosmos": {"run the embedded Cosmos DB-compatible server (emulator-compatible endpoint)", runCosmos},
-	"bench":  {"measure a component under load (bench cosmos)", runBench},
+	"cosmos":     {"run the embedded Cosmos DB-compatible server (emulator-compatible endpoint)", runCosmos},
+	"bench":      {"measure a component under load (bench cosmos)", runBench},
+	"commandapi": {"run the command API (HTTP, 127.0.0.1:8080)", runCommandAPI},
+	"dev":        {"run the whole system in one process on the embedded store", runDev},
 }
 
 func usage() {

@@ -1,0 +1,34 @@
+package commandapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"orderctx/domain/es"
+)
+
+// readyTimeout bounds the store probe of /readyz, so a hanging store makes
+// the probe fail instead of hang.
+const readyTimeout = 2 * time.Second
+
+// healthz handles GET /healthz: the process is up and serving.
+func (a *API) healthz(c echo.Context) error {
+	return writeJSON(c, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz handles GET /readyz: the store can be reached, so commands can succeed.
+func (a *API) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
+	defer cancel()
+	if err := a.store.Ready(ctx); err != nil {
+		if es.ErrorCode(err) != es.Unavailable {
+			err = unavailable(err, "store not ready: %v", err)
+		}
+		infoOf(c).internal = err
+		return err
+	}
+	return writeJSON(c, http.StatusOK, map[string]string{"status": "ready"})
+}

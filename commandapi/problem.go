@@ -1,0 +1,292 @@
+package commandapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"orderctx/domain/es"
+	"orderctx/domain/order"
+)
+
+// ProblemContentType is the media type of every error response (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// maxProblemErrors bounds the errors listed in one problem, so a 64 KiB body
+// of unknown fields cannot produce a response many times its size.
+const maxProblemErrors = 50
+
+// Rule ids of the HTTP layer, for problems the domain never sees: the request
+// could not be read as a command at all.
+const (
+	// RuleMalformedJSON: the body is not a single well-formed UTF-8 JSON value.
+	RuleMalformedJSON = "request.malformed_json"
+	// RuleEmptyBody: the body is empty where a JSON object is required.
+	RuleEmptyBody = "request.empty_body"
+	// RuleUnknownField: the body has a member the command does not define.
+	RuleUnknownField = "request.unknown_field"
+	// RuleDuplicateField: the body has the same member twice in one object.
+	RuleDuplicateField = "request.duplicate_field"
+	// RuleFieldType: a member has the wrong JSON type (or is not an integer).
+	RuleFieldType = "request.field_type"
+	// RuleBodyTooLarge: the body exceeds Options.MaxBodyBytes.
+	RuleBodyTooLarge = "request.body_too_large"
+	// RuleContentType: the body is not application/json in UTF-8.
+	RuleContentType = "request.unsupported_media_type"
+	// RuleHeader: a header (If-Match, Idempotency-Key) is malformed.
+	RuleHeader = "request.invalid_header"
+	// RulePath: a path segment is not a valid escaped id.
+	RulePath = "request.invalid_path"
+)
+
+// Problem is an RFC 9457 problem details document, the body of every error
+// response. Rule repeats the violated rule of a single-rule problem, so a
+// client can branch on it without looking into Errors.
+type Problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail,omitempty"`
+	Instance  string       `json:"instance,omitempty"`
+	Rule      string       `json:"rule,omitempty"`
+	RequestID string       `json:"requestId,omitempty"`
+	Errors    []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError is one problem with the request: the JSON path of the field at
+// fault (empty when the rule concerns the order as a whole), the rule id and
+// a human-readable message.
+type FieldError struct {
+	Field   string `json:"field,omitempty"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+// problemKind is one row of the error-to-HTTP table.
+type problemKind struct {
+	status int
+	slug   string
+	title  string
+}
+
+// The problem types. Type URIs are URNs: stable identifiers that do not
+// pretend to be documentation pages; docs/command-api.md describes each.
+var (
+	kindInvalid     = problemKind{http.StatusBadRequest, "invalid-request", "The request is invalid"}
+	kindNotFound    = problemKind{http.StatusNotFound, "not-found", "Not found"}
+	kindNoMethod    = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
+	kindConflict    = problemKind{http.StatusConflict, "conflict", "Conflict"}
+	kindStale       = problemKind{http.StatusPreconditionFailed, "stale-version", "The order has changed"}
+	kindTooLarge    = problemKind{http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large"}
+	kindMediaType   = problemKind{http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"}
+	kindRule        = problemKind{http.StatusUnprocessableEntity, "rule-violation", "The command violates a rule of the order"}
+	kindKeyReused   = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "The idempotency key was used for a different request"}
+	kindInternal    = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
+	kindUnavailable = problemKind{http.StatusServiceUnavailable, "unavailable", "The store is unavailable"}
+)
+
+func (k problemKind) typeURI() string { return "urn:orderctx:problem:" + k.slug }
+
+// requestError is a request the HTTP layer refused before it reached the
+// store: malformed, too large, of the wrong type, or failing the command's
+// stateless validation. Its field errors are listed as they are.
+type requestError struct {
+	kind   problemKind
+	detail string
+	errs   []*es.Error
+}
+
+func (e *requestError) Error() string {
+	msgs := make([]string, 0, len(e.errs))
+	for _, fe := range e.errs {
+		msgs = append(msgs, fe.Error())
+	}
+	return fmt.Sprintf("%d %s: %s", e.kind.status, e.detail, strings.Join(msgs, "; "))
+}
+
+// invalid wraps the errors of a command's Validate (and of the HTTP decoding)
+// as a 400 problem.
+func invalid(err error) error {
+	return &requestError{kind: kindInvalid, detail: "the request has invalid fields", errs: es.AllErrors(err)}
+}
+
+// requestProblem returns a requestError with one error of the given rule.
+func requestProblem(kind problemKind, rule, field, format string, args ...any) *requestError {
+	return &requestError{kind: kind, detail: fmt.Sprintf(format, args...), errs: []*es.Error{es.FieldErrorf(es.Invalid, rule, field, format, args...)}}
+}
+
+// classify maps an error to its problem kind: the single place that decides
+// which HTTP status a failure gets. See the table in docs/command-api.md.
+func classify(err error) problemKind {
+	var re *requestError
+	if errors.As(err, &re) {
+		return re.kind
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return kindNotFound
+		case http.StatusMethodNotAllowed:
+			return kindNoMethod
+		case http.StatusRequestEntityTooLarge:
+			return kindTooLarge
+		case http.StatusUnsupportedMediaType:
+			return kindMediaType
+		case http.StatusServiceUnavailable:
+			return kindUnavailable
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return problemKind{he.Code, "http-" + strconv.Itoa(he.Code), http.StatusText(he.Code)}
+		}
+		return kindInternal
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return kindUnavailable
+	}
+	switch es.ErrorCode(err) {
+	case es.Invalid:
+		// Stateless validation failed earlier as a requestError; an Invalid
+		// error from the store round trip compares the command with the
+		// order's state (amount mismatch, unit price mismatch, limits).
+		return kindRule
+	case es.NotFound:
+		return kindNotFound
+	case es.Conflict:
+		if es.ErrorRule(err) == es.RuleCommandReused {
+			return kindKeyReused
+		}
+		return kindConflict
+	case es.Precondition:
+		if es.ErrorRule(err) == es.RuleStaleVersion {
+			return kindStale
+		}
+		return kindRule
+	case es.Unavailable:
+		return kindUnavailable
+	default:
+		return kindInternal
+	}
+}
+
+// problemFor builds the problem document of err. Internal errors get a
+// generic detail: their text may reveal implementation and is only logged.
+func problemFor(err error, requestID, instance string) Problem {
+	kind := classify(err)
+	p := Problem{Type: kind.typeURI(), Title: kind.title, Status: kind.status, Instance: instance, RequestID: requestID}
+	var re *requestError
+	switch {
+	case errors.As(err, &re):
+		p.Detail = re.detail
+		p.Errors = fieldErrors(re.errs)
+	case kind == kindInternal:
+		p.Detail = "an internal error occurred; quote the request id when reporting it"
+	case kind == kindUnavailable:
+		p.Detail = "the event store cannot be reached now; retry after the indicated delay"
+		p.Rule = es.RuleStoreUnavailable
+	default:
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			p.Detail = strings.ToLower(http.StatusText(he.Code))
+			if m, ok := he.Message.(string); ok && m != "" {
+				p.Detail = strings.ToLower(m)
+			}
+			break
+		}
+		all := es.AllErrors(err)
+		p.Errors = fieldErrors(all)
+		if len(p.Errors) > 0 {
+			p.Detail = p.Errors[0].Message
+			if p.Errors[0].Field != "" {
+				p.Detail = p.Errors[0].Field + ": " + p.Detail
+			}
+		}
+	}
+	if p.Rule == "" && len(p.Errors) > 0 {
+		p.Rule = p.Errors[0].Rule
+	}
+	return p
+}
+
+// fieldErrors converts domain errors to FieldErrors with HTTP field names,
+// dropping duplicates (one wrong currency is reported once, not per item).
+func fieldErrors(errs []*es.Error) []FieldError {
+	out := make([]FieldError, 0, len(errs))
+	seen := make(map[[2]string]bool, len(errs))
+	for _, e := range errs {
+		if e.Code == es.Internal {
+			continue
+		}
+		f := httpField(e.Field)
+		if seen[[2]string{f, e.Rule}] {
+			continue
+		}
+		seen[[2]string{f, e.Rule}] = true
+		if len(out) == maxProblemErrors {
+			out = append(out, FieldError{Rule: "request.too_many_errors", Message: "further errors are not listed"})
+			break
+		}
+		out = append(out, FieldError{Field: f, Rule: e.Rule, Message: e.Message})
+	}
+	return out
+}
+
+// httpField translates the JSON path of a domain command into the path of the
+// HTTP body. The body carries money as plain integers in the order's currency,
+// so "items[0].unitPrice.amount" is "items[0].unitPrice", "amount.amount" is
+// "amount", and any ".currency" is the order's currency field.
+func httpField(f string) string {
+	if base, ok := strings.CutSuffix(f, ".amount"); ok {
+		return base
+	}
+	if strings.HasSuffix(f, ".currency") {
+		return "currency"
+	}
+	return f
+}
+
+// writeProblem sends a problem with the headers its status calls for.
+func (a *API) writeProblem(c echo.Context, p Problem) error {
+	h := c.Response().Header()
+	if p.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", strconv.Itoa(int(max(1, a.opts.RetryAfter.Round(time.Second).Seconds()))))
+	}
+	if p.Status == http.StatusUnsupportedMediaType {
+		h.Set("Accept-Post", echo.MIMEApplicationJSON)
+	}
+	h.Set("Cache-Control", "no-store")
+	h.Set(echo.HeaderContentType, ProblemContentType)
+	c.Response().WriteHeader(p.Status)
+	return encodeJSON(c.Response(), p)
+}
+
+// handleError is echo's HTTPErrorHandler: every error a handler or echo itself
+// returns becomes a problem here, and internal ones are logged with detail.
+func (a *API) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	info := infoOf(c)
+	p := problemFor(err, info.requestID, c.Request().URL.Path)
+	if p.Status >= 500 {
+		info.internal = err
+	} else {
+		info.rule = p.Rule
+	}
+	if we := a.writeProblem(c, p); we != nil {
+		a.log.Debug("write problem", "requestId", info.requestID, "err", we)
+	}
+}
+
+// orderNotFound is the error of a command addressed to an order that has not
+// been placed, for handlers that need the order's currency before they can
+// build the domain command.
+func orderNotFound(orderID string) error {
+	return es.Errorf(es.NotFound, order.RuleNotFound, "order %s does not exist", orderID)
+}

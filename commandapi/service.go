@@ -1,0 +1,269 @@
+package commandapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"orderctx/domain/es"
+	"orderctx/domain/order"
+)
+
+// DefaultMaxRetries bounds the reload-and-decide-again rounds of an update
+// whose append lost a race, when UpdateOptions.MaxRetries is 0.
+const DefaultMaxRetries = 5
+
+// Backoff between retries: attempt n waits a random time in [0, min(base*2^n, cap)),
+// so writers that collided once do not collide again in lock step.
+const (
+	retryBackoffBase = 2 * time.Millisecond
+	retryBackoffCap  = 50 * time.Millisecond
+)
+
+// Service is the command side's application service: it implements Store on
+// top of any es.EventStore, keeping the optimistic-concurrency loop, the
+// idempotency check and the stamping of event metadata out of both the domain
+// and the HTTP handlers.
+type Service struct {
+	store      es.EventStore
+	reg        *es.Registry
+	clock      es.Clock
+	ready      func(context.Context) error
+	newEventID func() string
+	backoff    func(attempt int) time.Duration
+}
+
+var _ Store = (*Service)(nil)
+
+// NewService returns a Service that appends through store the events that reg
+// knows, stamped with clock's time. ready probes the store for Ready; when it
+// is nil, store's own Ready(ctx) error method is used if it has one, and the
+// service otherwise always reports ready. A nil store, registry or clock is a
+// programming error and panics, so a half-wired service never starts.
+func NewService(store es.EventStore, reg *es.Registry, clock es.Clock, ready func(context.Context) error) *Service {
+	if store == nil {
+		panic("commandapi.NewService: nil event store")
+	}
+	if reg == nil {
+		panic("commandapi.NewService: nil registry")
+	}
+	if clock == nil {
+		panic("commandapi.NewService: nil clock")
+	}
+	if ready == nil {
+		if r, ok := store.(interface{ Ready(context.Context) error }); ok {
+			ready = r.Ready
+		} else {
+			ready = func(context.Context) error { return nil }
+		}
+	}
+	return &Service{store: store, reg: reg, clock: clock, ready: ready, newEventID: es.NewEventID, backoff: jitteredBackoff}
+}
+
+func jitteredBackoff(attempt int) time.Duration {
+	d := retryBackoffBase << min(attempt, 10)
+	if d > retryBackoffCap {
+		d = retryBackoffCap
+	}
+	return rand.N(d) + time.Millisecond/4
+}
+
+// Ready reports whether the event store can be reached.
+func (s *Service) Ready(ctx context.Context) error { return s.ready(ctx) }
+
+// Update runs one command against an order; see Store.Update for the contract.
+//
+// Every attempt first looks for opts.CommandID on the stream, so a retried
+// command is answered from what it committed. When the stream loaded without
+// a snapshot its events are the whole stream, and the lookup scans them
+// instead of asking the store (store.FindCommand), which saves a round trip
+// on most commands; after a snapshot, FindCommand searches the whole stream.
+//
+// A lost race (es.ErrConcurrency from Append) is handled in this order: the
+// command id is looked up again, because the other writer may have been an
+// earlier attempt of this very command whose acknowledgement was lost; then a
+// pinned ExpectedVersion turns into a stale-version precondition error,
+// because the version the caller decided on is gone; otherwise the order is
+// reloaded and decide runs again on the new state, up to MaxRetries times.
+func (s *Service) Update(ctx context.Context, orderID string, opts UpdateOptions, decide func(o *order.Order) error) (UpdateResult, error) {
+	if decide == nil {
+		return UpdateResult{}, es.Errorf(es.Internal, es.RuleCorruptHistory, "update %s: nil decide function", orderID)
+	}
+	streamID := order.StreamID(orderID)
+	maxRetries := opts.MaxRetries
+	if maxRetries <= 0 {
+		maxRetries = DefaultMaxRetries
+	}
+	var charge float64
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return UpdateResult{RequestCharge: charge}, unavailable(err, "update %s: %v", orderID, err)
+		}
+		res, err := s.attempt(ctx, orderID, streamID, opts, decide, &charge)
+		if err == nil {
+			res.RequestCharge = charge
+			return res, nil
+		}
+		if !errors.Is(err, es.ErrConcurrency) {
+			return UpdateResult{RequestCharge: charge}, err
+		}
+		if opts.ExpectedVersion == nil && attempt < maxRetries {
+			// The next attempt reloads and looks for the command first.
+			t := time.NewTimer(s.backoff(attempt))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return UpdateResult{RequestCharge: charge}, unavailable(ctx.Err(), "update %s: %v", orderID, ctx.Err())
+			case <-t.C:
+			}
+			continue
+		}
+		if opts.CommandID != "" {
+			rec, ferr := s.store.FindCommand(ctx, streamID, opts.CommandID)
+			if ferr != nil {
+				return UpdateResult{RequestCharge: charge}, fmt.Errorf("find command %s on %s: %w", opts.CommandID, streamID, ferr)
+			}
+			if rec != nil {
+				res, err := replayed(orderID, rec, opts)
+				res.RequestCharge = charge
+				return res, err
+			}
+		}
+		if opts.ExpectedVersion != nil {
+			return UpdateResult{RequestCharge: charge}, &es.Error{Code: es.Precondition, Rule: es.RuleStaleVersion,
+				Message: fmt.Sprintf("order %s changed after version %d", orderID, *opts.ExpectedVersion)}
+		}
+		return UpdateResult{RequestCharge: charge}, fmt.Errorf("update %s: gave up after %d retries: %w", orderID, maxRetries, err)
+	}
+}
+
+// findCommand returns what opts.CommandID committed on the loaded stream, or
+// nil: from the loaded events when they are the whole stream, else from the store.
+func (s *Service) findCommand(ctx context.Context, stream es.Stream, commandID string) (*es.CommandRecord, error) {
+	if commandID == "" {
+		return nil, nil
+	}
+	if stream.Snapshot != nil {
+		rec, err := s.store.FindCommand(ctx, stream.StreamID, commandID)
+		if err != nil {
+			return nil, fmt.Errorf("find command %s on %s: %w", commandID, stream.StreamID, err)
+		}
+		return rec, nil
+	}
+	var rec *es.CommandRecord
+	for _, e := range stream.Events {
+		if e.CommandID != commandID {
+			continue
+		}
+		if rec == nil {
+			rec = &es.CommandRecord{CommandID: commandID}
+		}
+		rec.EventIDs = append(rec.EventIDs, e.EventID)
+		rec.Version, rec.CommandHash = e.Version, e.CommandHash
+	}
+	return rec, nil
+}
+
+// replayed returns the recorded result of a command that already committed:
+// Replayed for the same request hash, an es.RuleCommandReused conflict for a
+// different one.
+func replayed(orderID string, rec *es.CommandRecord, opts UpdateOptions) (UpdateResult, error) {
+	if rec.CommandHash != opts.RequestHash {
+		return UpdateResult{}, es.Errorf(es.Conflict, es.RuleCommandReused,
+			"command id %q was already used for a different request on order %s", opts.CommandID, orderID)
+	}
+	return UpdateResult{OrderID: orderID, Version: rec.Version, EventIDs: append([]string(nil), rec.EventIDs...), Replayed: true}, nil
+}
+
+// attempt loads the order, decides and appends once.
+func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts UpdateOptions, decide func(*order.Order) error, charge *float64) (UpdateResult, error) {
+	stream, err := s.store.Load(ctx, streamID)
+	*charge += stream.RequestCharge
+	if err != nil {
+		return UpdateResult{}, fmt.Errorf("load %s: %w", streamID, err)
+	}
+	if stream.StreamID == "" {
+		stream.StreamID = streamID
+	}
+	rec, err := s.findCommand(ctx, stream, opts.CommandID)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	if rec != nil {
+		return replayed(orderID, rec, opts)
+	}
+	o, err := rebuild(orderID, stream)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	current := stream.Version
+	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != current {
+		return UpdateResult{}, &es.Error{Code: es.Precondition, Rule: es.RuleStaleVersion,
+			Message: fmt.Sprintf("order %s is at version %d, not the expected version %d", orderID, current, *opts.ExpectedVersion)}
+	}
+	if err := decide(o); err != nil {
+		return UpdateResult{}, err
+	}
+	pending := o.Pending()
+	if len(pending) == 0 {
+		return UpdateResult{OrderID: orderID, Version: current, EventIDs: []string{}}, nil
+	}
+	envs, err := s.reg.Stamp(streamID, current, pending, es.Causation{
+		CommandID:     opts.CommandID,
+		CorrelationID: opts.CorrelationID,
+		CausationID:   opts.CausationID,
+	}, s.clock.Now(), s.newEventID)
+	if err != nil {
+		return UpdateResult{}, fmt.Errorf("stamp %s: %w", streamID, err)
+	}
+	ids := make([]string, len(envs))
+	for i := range envs {
+		envs[i].CommandHash = opts.RequestHash
+		ids[i] = envs[i].EventID
+	}
+	ar, err := s.store.Append(ctx, streamID, current, envs)
+	*charge += ar.RequestCharge
+	if err != nil {
+		return UpdateResult{}, fmt.Errorf("append %s@%d: %w", streamID, current, err)
+	}
+	version := ar.Version
+	if version == 0 {
+		version = envs[len(envs)-1].Version
+	}
+	return UpdateResult{OrderID: orderID, Version: version, EventIDs: ids}, nil
+}
+
+// rebuild restores the order from the loaded stream. A snapshot the order
+// cannot use is an internal error here rather than a silent full replay,
+// because es.EventStore.Load already returned only the events after it; the
+// store is told which snapshots orders accept (eventstore's AcceptSnapshots,
+// set in the wiring), so this only happens to a corrupt snapshot.
+func rebuild(orderID string, stream es.Stream) (*order.Order, error) {
+	var (
+		o   *order.Order
+		err error
+	)
+	if stream.Snapshot != nil {
+		o, err = order.FromSnapshot(*stream.Snapshot, stream.Events)
+	} else {
+		o, err = order.Load(orderID, stream.Events)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rebuild %s: %w", stream.StreamID, err)
+	}
+	if o.ID() != orderID {
+		return nil, es.Errorf(es.Internal, es.RuleCorruptHistory, "rebuild %s: snapshot is of order %q", order.StreamID(orderID), o.ID())
+	}
+	if o.Version() != stream.Version {
+		return nil, es.Errorf(es.Internal, es.RuleCorruptHistory, "rebuild %s: store reports version %d, events end at %d", order.StreamID(orderID), stream.Version, o.Version())
+	}
+	return o, nil
+}
+
+// unavailable wraps a context error as an es.Unavailable error, keeping the
+// cause for errors.Is.
+func unavailable(cause error, format string, args ...any) error {
+	return fmt.Errorf("%w: %w", es.Errorf(es.Unavailable, es.RuleStoreUnavailable, format, args...), cause)
+}
