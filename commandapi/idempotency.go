@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"orderctx/domain/es"
 	"strconv"
 	"strings"
 )
@@ -116,18 +117,5 @@ func requestHash(command, orderID string, body any) string {
 // assigns without a key.
 func orderIDFromKey(key string) string {
 	sum := sha256.Sum256([]byte("orderctx.order-id.v1\x00" + key))
-	b := sum[:16]
-	b[6] = b[6]&0x0f | 0x80
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:16])
-	return string(s[:])
+	return es.FormatUUID([16]byte(sum[:16]), 8)
 }

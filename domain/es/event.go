@@ -66,7 +66,13 @@ type EncodedEvent struct {
 func NewEventID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails; it crashes the program instead.
-	b[6] = b[6]&0x0f | 0x40
+	return FormatUUID(b, 4)
+}
+
+// FormatUUID stamps a UUID version (RFC 9562: 4 random, 8 custom) and the
+// variant onto 16 bytes and formats them in the canonical 8-4-4-4-12 form.
+func FormatUUID(b [16]byte, version byte) string {
+	b[6] = b[6]&0x0f | version<<4
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
