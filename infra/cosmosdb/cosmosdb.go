@@ -155,7 +155,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		return nil, fmt.Errorf("connect to Cosmos DB: %w", err)
 	}
 	if !cfg.SkipCreate {
-		if err := conn.createResources(ctx); err != nil {
+		if err := conn.createResources(ctx); StatusCode(err) == http.StatusForbidden {
+			// Microsoft Entra ID identities cannot create databases or
+			// containers through the data plane; infrastructure as code must.
+			log.Warn("this identity may not create the database or containers; assuming they exist", "err", err)
+		} else if err != nil {
 			conn.Close()
 			return nil, err
 		}
