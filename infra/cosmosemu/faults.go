@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"orderctx/infra/cosmosemu/store"
@@ -34,7 +35,7 @@ type Fault struct {
 type Faults struct {
 	mu    sync.Mutex
 	rules []*Fault
-	n     int // number of rules, read without the lock on the hot path
+	n     atomic.Int32 // number of rules, read without the lock on the hot path
 }
 
 // Add activates a rule.
@@ -43,14 +44,15 @@ func (f *Faults) Add(rule Fault) {
 	defer f.mu.Unlock()
 	r := rule
 	f.rules = append(f.rules, &r)
-	f.n = len(f.rules)
+	f.n.Store(int32(len(f.rules)))
 }
 
 // Clear removes every rule.
 func (f *Faults) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.rules, f.n = nil, 0
+	f.rules = nil
+	f.n.Store(0)
 }
 
 // Fired reports how many times rules have fired in total.
@@ -65,11 +67,11 @@ func (f *Faults) Fired() int {
 }
 
 func (f *Faults) match(req *request) *Fault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n == 0 {
+	if f.n.Load() == 0 {
 		return nil
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, rule := range f.rules {
 		if rule.Method != "" && !strings.EqualFold(rule.Method, req.method) {
 			continue

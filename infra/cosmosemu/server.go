@@ -164,7 +164,10 @@ func (s *Server) serve(x exchange) {
 
 func (req *request) parsePath() *store.Error {
 	p := strings.Trim(req.path, "/")
-	if p != "" {
+	if p != "" && !strings.ContainsAny(p, "%\\#") {
+		// Nothing escaped: the segments are the path's own.
+		req.segs = strings.Split(p, "/")
+	} else if p != "" {
 		raw := strings.Split(p, "/")
 		req.segs = make([]string, 0, len(raw))
 		for _, seg := range raw {
