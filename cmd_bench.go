@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -23,6 +24,7 @@ func runBench(ctx context.Context, args []string) error {
 	profile := fs.String("server-cpuprofile", "", "write the server's CPU profile to this file")
 	only := fs.String("only", "", "report one scenario: create, read, batch or feed")
 	serverBin := fs.String("server-binary", "", "serve with this executable instead of orderctx (for baselines)")
+	serverLog := fs.Bool("server-log", false, "pass the server's log through to stderr")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -38,6 +40,13 @@ func runBench(ctx context.Context, args []string) error {
 		self = *serverBin
 	}
 	_, err = cosmosbench.Run(ctx, cosmosbench.Config{Binary: self, Clients: *clients, Duration: *duration,
-		FeedItems: *feedItems, Memory: *memory, Out: os.Stdout, ServerArgs: serverArgs, Only: *only})
+		FeedItems: *feedItems, Memory: *memory, Out: os.Stdout, ServerArgs: serverArgs, Only: *only, ServerLog: logTo(*serverLog)})
 	return err
+}
+
+func logTo(on bool) io.Writer {
+	if on {
+		return os.Stderr
+	}
+	return nil
 }

@@ -53,7 +53,15 @@ func runCosmos(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() {
+		st := srv.Engine().Stats()
+		perCommit := 0.0
+		if st.Commits > 0 {
+			perCommit = float64(st.Requests) / float64(st.Commits)
+		}
+		slog.Info("cosmos store stats", "commits", st.Commits, "writes", st.Requests, "writesPerCommit", perCommit)
+		srv.Close()
+	}()
 	var cert *tls.Certificate
 	scheme := "http"
 	if !*plain {

@@ -42,6 +42,9 @@ type Config struct {
 	Memory bool
 	// ServerArgs are extra flags for the server (e.g. -cpuprofile).
 	ServerArgs []string
+	// ServerLog, when set, receives the server's log (its last line has the
+	// group-commit statistics).
+	ServerLog io.Writer
 	// Only, when set, names the one scenario to report after setup
 	// (create, read, batch, feed); the create scenario always runs to load data.
 	Only string
@@ -175,7 +178,12 @@ func startServer(cfg Config, dir string) (*exec.Cmd, string, error) {
 	}
 	args = append(args, cfg.ServerArgs...)
 	cmd := exec.Command(cfg.Binary, args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	cmd.Stdout = io.Discard
+	if cfg.ServerLog != nil {
+		cmd.Stderr = cfg.ServerLog
+	} else {
+		cmd.Stderr = io.Discard
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
 	}
