@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,3 +57,5 @@ func rawDo(t *testing.T, srv *cosmosemu.Server, method, path string, headers map
 	t.Helper()
 	return rawResp(t, srv, method, path, headers, body).StatusCode
 }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
