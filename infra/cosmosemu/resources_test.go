@@ -155,3 +155,41 @@ func TestAuthorization(t *testing.T) {
 		t.Fatalf("signed request: want 200, got %d", status)
 	}
 }
+
+func TestTurningTTLOnExpiresExistingItems(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, client := newServer(t, cosmosemu.Config{})
+	c := newContainer(t, client, "ttl-later")
+	pk := azcosmos.NewPartitionKeyString("p")
+	if _, err := c.CreateItem(ctx, pk, item("old", "p", map[string]any{"ttl": 1}), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateItem(ctx, pk, item("keep", "p", nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	props, err := c.Read(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := int32(-1) // on, no default: only items with their own ttl expire
+	p := *props.ContainerProperties
+	p.DefaultTimeToLive = &on
+	if _, err := c.Replace(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := c.ReadItem(ctx, pk, "old", nil)
+		if statusOf(err) == 404 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("item with ttl 1 s still readable 10 s after TTL was turned on: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // TTL is measured in wall seconds
+	}
+	if _, err := c.ReadItem(ctx, pk, "keep", nil); err != nil {
+		t.Fatalf("item without ttl expired: %v", err)
+	}
+}

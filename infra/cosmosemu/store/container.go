@@ -241,6 +241,29 @@ func (c *Container) applyTTLProp() {
 	}
 }
 
+// recomputeExpiries applies a changed defaultTtl to the stored items, as
+// Cosmos DB does: turning TTL on, off or changing it affects existing items.
+// Callers hold c.mu for writing.
+func (c *Container) recomputeExpiries() {
+	c.expiring = 0
+	for _, lp := range c.logical {
+		for _, d := range lp.docs {
+			var ttl []byte
+			if members, err := scanObject(d.Body); err == nil {
+				for _, m := range members {
+					if m.key == "ttl" {
+						ttl = m.raw
+					}
+				}
+			}
+			d.Expires = c.expiryOf(ttl, d.TS)
+			if d.Expires != 0 {
+				c.expiring++
+			}
+		}
+	}
+}
+
 func (c *Container) metaBytes() []byte {
 	b, _ := json.Marshal(c.meta)
 	return b
@@ -316,6 +339,7 @@ func (c *Container) Replace(props []byte, ifMatch string) error {
 	c.meta.TS = c.db.engine.now().Unix()
 	c.meta.ETag = makeETag(2, c.meta.Seq, uint64(c.meta.TS)^uint64(c.lsn+1)<<20)
 	c.applyTTLProp()
+	c.recomputeExpiries()
 	b := c.metaBytes()
 	c.mu.Unlock()
 	c.persistMeta(b)
