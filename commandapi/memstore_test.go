@@ -228,9 +228,4 @@ func TestMemStoreAcceptance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) storetest.Stores { return store })
 }
 
-// errorIs reports whether err matches the expected code and rule.
-func errorIs(err error, code, rule string) bool {
-	return err != nil && es.ErrorCode(err) == code && es.ErrorRule(err) == rule
-}
-
 var errBoom = errors.New("boom")

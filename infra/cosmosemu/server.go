@@ -352,16 +352,6 @@ func (s *Server) nextActivityID() string {
 	return string(append(b, hexN...))
 }
 
-// Static header values, allocated once: headers are set by direct map
-// assignment with canonical keys because Header.Set's canonicalization is a
-// measurable share of a point read.
-var (
-	jsonContentType = []string{"application/json"}
-	gatewayVersion  = []string{"version=2.14.0"}
-	serviceVersion  = []string{"version=2.14.0.0"}
-	oneRU           = []string{"1.00"}
-)
-
 // headers writes the headers every Cosmos DB response carries.
 func (s *Server) headers(req *request, contentType bool) {
 	if contentType {

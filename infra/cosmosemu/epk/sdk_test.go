@@ -144,7 +144,6 @@ func TestSDKHeaderRoundTrip(t *testing.T) {
 		{azcosmos.NewPartitionKeyString("\x00\x01\x1f\x7f\a\v"), []any{"\x00\x01\x1f\x7f\a\v"}},
 		{azcosmos.NewPartitionKeyString("bad utf8 \xff\xfe"), []any{"bad utf8 \xff\xfe"}},
 		{azcosmos.NewPartitionKeyNumber(5), []any{5.0}},
-		{azcosmos.NewPartitionKeyNumber(-0.0), []any{0.0}},
 		{azcosmos.NewPartitionKeyNumber(math.Copysign(0, -1)), []any{math.Copysign(0, -1)}},
 		{azcosmos.NewPartitionKeyNumber(1e21), []any{1e21}},
 		{azcosmos.NewPartitionKeyNumber(1.5e-7), []any{1.5e-7}},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Durability has two layers:
@@ -87,13 +88,12 @@ type wal struct {
 	log     *slog.Logger
 
 	// Owned by the writer goroutine.
-	seg      *os.File
-	segName  string
-	segSize  int64
-	seq      uint64
-	pending  []write  // logged since the last checkpoint hand-off
-	sealed   []string // segments whose records are all in pending or handed off
-	lastTick time.Time
+	seg     *os.File
+	segName string
+	segSize int64
+	seq     uint64
+	pending []write  // logged since the last checkpoint hand-off
+	sealed  []string // segments whose records are all in pending or handed off
 
 	checkpoints chan checkpoint
 	ckptDone    chan struct{}
@@ -444,7 +444,7 @@ func (w *wal) apply(writes []write, seq uint64) error {
 	return w.db.Update(func(tx *bolt.Tx) error {
 		for _, wr := range writes {
 			if wr.kind == writeDropBucket {
-				if err := tx.DeleteBucket([]byte(wr.bucket)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				if err := tx.DeleteBucket([]byte(wr.bucket)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 					return err
 				}
 				continue
