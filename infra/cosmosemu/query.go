@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"sort"
 	"strconv"
 	"time"
 
@@ -53,7 +54,14 @@ func readQuerySpec(req *request) (querySpec, *store.Error) {
 // (cross-partition) and how many results of it were already returned.
 type queryContinuation struct {
 	Range string `json:"range,omitempty"`
-	Skip  int    `json:"skip"`
+	// Skip counts results already returned, for queries that must see every
+	// item before answering (ORDER BY, aggregates, DISTINCT, TOP, OFFSET).
+	Skip int `json:"skip,omitempty"`
+	// After is the sequence of the last item already evaluated, for queries
+	// that stream: each page evaluates only the items after it, so paging
+	// through a partition costs its size once, and items added meanwhile are
+	// seen in creation order.
+	After uint64 `json:"after,omitempty"`
 }
 
 const maxQueryPageBytes = 4 * 1024 * 1024
@@ -178,55 +186,29 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 		}
 		req.session = cont.Range + ":-1#" + strconv.FormatUint(c.CurrentLSN(), 10)
 	}
-	values := make([]any, len(docs))
-	bodies := make(map[uintptr][]byte, len(docs))
-	for i, d := range docs {
-		v := d.Value()
-		values[i] = v
-		if m, ok := v.(map[string]any); ok {
-			bodies[reflect.ValueOf(m).Pointer()] = d.Body
-		}
+	var out [][]byte
+	var size, scanned int
+	var next *queryContinuation
+	var qerr error
+	if q.CrossPartitionBlocker() == "" {
+		out, size, scanned, next, qerr = streamPage(q, spec.params(), docs, cont, pageSize)
+	} else {
+		out, size, scanned, next, qerr = wholePage(q, spec.params(), docs, cont, pageSize)
 	}
-	rows, rerr := q.Run(values, spec.params())
-	if rerr != nil {
-		s.fail(req, badRequest("%s", rerr.Error()))
+	if qerr != nil {
+		s.fail(req, badRequest("%s", qerr.Error()))
 		return
 	}
-	if cont.Skip > len(rows) {
-		cont.Skip = len(rows)
-	}
-	rows = rows[cont.Skip:]
-	out := make([][]byte, 0, min(len(rows), pageSize))
-	size := 0
-	for _, row := range rows {
-		if len(out) >= pageSize || (size > maxQueryPageBytes && len(out) > 0) {
-			break
-		}
-		var b []byte
-		if m, ok := row.(map[string]any); ok {
-			b = bodies[reflect.ValueOf(m).Pointer()]
-		}
-		if b == nil {
-			b, _ = json.Marshal(row)
-		}
-		out = append(out, b)
-		size += len(b)
-	}
-	// Next: more of this partition or range, else the next range, else done.
-	var next *queryContinuation
-	switch {
-	case len(out) < len(rows):
-		next = &queryContinuation{Range: cont.Range, Skip: cont.Skip + len(out)}
-	case !hasPK:
+	if next == nil && !hasPK {
 		for i, id := range ranges {
 			if id == cont.Range && i+1 < len(ranges) {
 				next = &queryContinuation{Range: ranges[i+1]}
 			}
 		}
-		if next == nil && len(out) == pageSize {
+		if next == nil && len(out) == pageSize && len(out) > 0 {
 			// The gateway streams a range without looking ahead: a full last
 			// page still carries a continuation, and the next page is empty.
-			next = &queryContinuation{Range: cont.Range, Skip: cont.Skip + len(out)}
+			next = &queryContinuation{Range: cont.Range, Skip: cont.Skip + len(out), After: lastSeq(docs)}
 		}
 	}
 	if !hasPK && rangeID == "" && len(ranges) == 1 {
@@ -241,12 +223,94 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 	}
 	req.setHeader("X-Ms-Item-Count", strconv.Itoa(len(out)))
 	if isTrue(req.header("x-ms-documentdb-populatequerymetrics")) {
-		req.setHeader("X-Ms-Documentdb-Query-Metrics", queryMetrics(len(docs), len(out), size, time.Since(started)))
+		req.setHeader("X-Ms-Documentdb-Query-Metrics", queryMetrics(scanned, len(out), size, time.Since(started)))
 	}
 	if isTrue(req.header("x-ms-cosmos-populateindexmetrics")) {
 		// Every path is indexed here, so no index would have helped.
 		req.setHeader("X-Ms-Cosmos-Index-Utilization", emptyIndexMetrics)
 	}
-	req.charge = 2.8 + float64(len(docs))*0.05 + float64(size)/1024
+	req.charge = 2.8 + float64(scanned)*0.05 + float64(size)/1024
 	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", out))
+}
+
+func lastSeq(docs []*store.Doc) uint64 {
+	if len(docs) == 0 {
+		return 0
+	}
+	return docs[len(docs)-1].Seq
+}
+
+// encodeRow returns a result's JSON: the stored body when the row is a whole
+// item (SELECT *), so items come back byte for byte as written.
+func encodeRow(row any, doc *store.Doc) []byte {
+	if doc != nil {
+		if m, ok := row.(map[string]any); ok {
+			if dm, ok := doc.Value().(map[string]any); ok && reflect.ValueOf(m).Pointer() == reflect.ValueOf(dm).Pointer() {
+				return doc.Body
+			}
+		}
+	}
+	b, _ := json.Marshal(row)
+	return b
+}
+
+// streamPage evaluates items one by one after cont.After until the page is
+// full; the continuation names the last item evaluated.
+func streamPage(q *cosmossql.Query, params map[string]any, docs []*store.Doc, cont queryContinuation, pageSize int) (out [][]byte, size, scanned int, next *queryContinuation, err error) {
+	start := sort.Search(len(docs), func(i int) bool { return docs[i].Seq > cont.After })
+	one := make([]any, 1)
+	for i := start; i < len(docs); i++ {
+		if len(out) >= pageSize || (size > maxQueryPageBytes && len(out) > 0) {
+			return out, size, scanned, &queryContinuation{Range: cont.Range, After: docs[i-1].Seq}, nil
+		}
+		d := docs[i]
+		one[0] = d.Value()
+		rows, err := q.Run(one, params)
+		if err != nil {
+			return nil, 0, 0, nil, err
+		}
+		scanned++
+		for _, row := range rows {
+			b := encodeRow(row, d)
+			out = append(out, b)
+			size += len(b)
+		}
+	}
+	return out, size, scanned, nil, nil
+}
+
+// wholePage evaluates the query over every item and returns the page of
+// results after cont.Skip.
+func wholePage(q *cosmossql.Query, params map[string]any, docs []*store.Doc, cont queryContinuation, pageSize int) (out [][]byte, size, scanned int, next *queryContinuation, err error) {
+	values := make([]any, len(docs))
+	byPointer := make(map[uintptr]*store.Doc, len(docs))
+	for i, d := range docs {
+		v := d.Value()
+		values[i] = v
+		if m, ok := v.(map[string]any); ok {
+			byPointer[reflect.ValueOf(m).Pointer()] = d
+		}
+	}
+	rows, err := q.Run(values, params)
+	if err != nil {
+		return nil, 0, 0, nil, err
+	}
+	skip := min(cont.Skip, len(rows))
+	rows = rows[skip:]
+	for _, row := range rows {
+		if len(out) >= pageSize || (size > maxQueryPageBytes && len(out) > 0) {
+			break
+		}
+		var d *store.Doc
+		if m, ok := row.(map[string]any); ok {
+			d = byPointer[reflect.ValueOf(m).Pointer()]
+		}
+		b := encodeRow(row, d)
+		out = append(out, b)
+		size += len(b)
+	}
+	if len(out) < len(rows) {
+		next = &queryContinuation{Range: cont.Range, Skip: skip + len(out)}
+	}
+	return out, size, len(docs), next, nil
 }

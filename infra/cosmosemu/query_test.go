@@ -155,3 +155,49 @@ func TestCrossPartitionQueries(t *testing.T) {
 		t.Fatalf("cross-partition disabled: want 400, got %v", err)
 	}
 }
+
+// TestPagingSeesItemsAddedMeanwhile pages a partition while items are added:
+// a streaming query resumes after the last item it evaluated, so nothing is
+// returned twice and items created later come at the end.
+func TestPagingSeesItemsAddedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, client := newServer(t, cosmosemu.Config{})
+	c := newContainer(t, client, "paging")
+	pk := azcosmos.NewPartitionKeyString("s")
+	for i := 0; i < 10; i++ {
+		if _, err := c.CreateItem(ctx, pk, item(fmt.Sprintf("a%02d", i), "s", nil), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pager := c.NewQueryItemsPager("SELECT * FROM c", pk, &azcosmos.QueryOptions{PageSizeHint: 4})
+	seen := map[string]int{}
+	pages := 0
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			seen[decode(t, it)["id"].(string)]++
+		}
+		if pages == 0 {
+			// Between pages: delete one seen item, add a new one.
+			if _, err := c.DeleteItem(ctx, pk, "a00", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.CreateItem(ctx, pk, item("b00", "s", nil), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pages++
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s returned %d times", id, n)
+		}
+	}
+	if len(seen) != 11 || seen["b00"] != 1 {
+		t.Fatalf("paging returned %d items (%v), want the 10 original and the one added", len(seen), seen)
+	}
+}
