@@ -18,6 +18,8 @@ func (s *Server) route(req *request) {
 		s.account(req)
 	case n >= 1 && segs[0] == "offers":
 		s.offers(req)
+	case n >= 1 && segs[0] == "_emulator":
+		s.admin(req)
 	case n >= 1 && segs[0] != "dbs":
 		s.fail(req, notFound("/"+strings.Join(segs, "/")))
 	case n == 1:
