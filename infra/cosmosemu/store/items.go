@@ -369,6 +369,10 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 				res = Result{Status: 404, Err: errNotFound("item " + op.ID)}
 			case op.IfMatch != "" && cur.ETag != op.IfMatch:
 				res = Result{Status: 412, Err: errPrecondition()}
+			case op.expired && (cur.Expires == 0 || cur.Expires > ts):
+				// The TTL sweeper found this item expired, but it has been
+				// written again since: the new version stays.
+				res = Result{Status: 412, Err: errPrecondition()}
 			default:
 				lsn++
 				staged[op.ID] = nil
