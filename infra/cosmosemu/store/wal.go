@@ -273,6 +273,10 @@ func decodeRecord(p []byte) (uint64, []write, error) {
 	seq := binary.BigEndian.Uint64(p)
 	n := binary.BigEndian.Uint32(p[8:])
 	p = p[12:]
+	const minWriteBytes = 1 + 2 + 4 + 4 // kind, bucket, key and value lengths
+	if uint64(n) > uint64(len(p)/minWriteBytes) {
+		return 0, nil, bad // a damaged count must not size an allocation
+	}
 	writes := make([]write, 0, n)
 	take := func(size int) ([]byte, bool) {
 		if len(p) < size {
@@ -309,6 +313,9 @@ func decodeRecord(p []byte) (uint64, []write, error) {
 			return 0, nil, bad
 		}
 		writes = append(writes, wr)
+	}
+	if len(p) != 0 {
+		return 0, nil, bad
 	}
 	return seq, writes, nil
 }
