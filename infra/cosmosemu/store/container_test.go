@@ -14,3 +14,10 @@ func TestPartitionKeyStringMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestMakeETagFormat(t *testing.T) {
+	t.Parallel()
+	if got, want := makeETag(4, 0x1a, 0xbeef), `"0000001a-0400-0000-0000-00000000beef"`; got != want {
+		t.Fatalf("makeETag = %s, want %s", got, want)
+	}
+}

@@ -129,8 +129,30 @@ func docRID(db, coll uint32, seq uint64) string {
 	return ridString(b[:])
 }
 
+// makeETag formats a Cosmos DB-looking etag, quotes included, without fmt
+// (it is built for every write).
 func makeETag(kind byte, a uint32, n uint64) string {
-	return fmt.Sprintf("\"%08x-%02x00-0000-0000-%012x\"", a, kind, n)
+	var b [48]byte
+	out := append(b[:0], '"')
+	out = appendHex(out, uint64(a), 8)
+	out = append(out, '-')
+	out = appendHex(out, uint64(kind), 2)
+	out = append(out, "00-0000-0000-"...)
+	out = appendHex(out, n, 12)
+	return string(append(out, '"'))
+}
+
+func appendHex(b []byte, v uint64, width int) []byte {
+	const digits = "0123456789abcdef"
+	start := len(b)
+	for i := 0; i < width; i++ {
+		b = append(b, '0')
+	}
+	for i := len(b) - 1; i >= start && v > 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return b
 }
 
 // CreateDatabase creates a database; 409 if it exists.

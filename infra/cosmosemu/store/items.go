@@ -177,12 +177,13 @@ func (c *Container) finish(p *prepared, seq, lsn uint64, ts int64) *Doc {
 	if len(b) > 1 {
 		b = append(b, ',')
 	}
+	rid := docRID(c.meta.DBSeq, c.meta.Seq, seq)
 	b = append(b, `"_rid":"`...)
-	b = append(b, docRID(c.meta.DBSeq, c.meta.Seq, seq)...)
+	b = append(b, rid...)
 	b = append(b, `","_self":"`...)
 	b = append(b, c.SelfLink()...)
 	b = append(b, "docs/"...)
-	b = append(b, docRID(c.meta.DBSeq, c.meta.Seq, seq)...)
+	b = append(b, rid...)
 	b = append(b, `/","_etag":`...)
 	b = strconv.AppendQuote(b, etag)
 	b = append(b, `,"_attachments":"attachments/","_ts":`...)
