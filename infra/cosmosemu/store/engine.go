@@ -26,6 +26,9 @@ type Options struct {
 	Now func() time.Time
 	// Log receives operational messages; nil discards them.
 	Log *slog.Logger
+
+	// log overrides the write-ahead log's tuning (tests).
+	log walTuning
 }
 
 // Engine holds every database of one account.
@@ -77,7 +80,7 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e := &Engine{dbs: map[string]*Database{}, opts: opts, stopTTL: make(chan struct{}), ttlDone: make(chan struct{})}
 	if opts.Dir != "" {
-		w, err := openWAL(opts.Dir, opts.Log)
+		w, err := openWAL(opts.Dir, opts.Log, opts.log)
 		if err != nil {
 			return nil, err
 		}

@@ -1,18 +1,25 @@
 package store_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"orderctx/infra/cosmosemu/store"
 )
 
 func openContainer(t *testing.T, dir string) (*store.Engine, *store.Container) {
 	t.Helper()
-	eng, err := store.Open(store.Options{Dir: dir})
+	return openContainerWith(t, store.Options{Dir: dir})
+}
+
+func openContainerWith(t *testing.T, opts store.Options) (*store.Engine, *store.Container) {
+	t.Helper()
+	eng, err := store.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +104,18 @@ func TestTornLogTailIsDropped(t *testing.T) {
 			seg = filepath.Join(crashed, e.Name())
 		}
 	}
-	info, err := os.Stat(seg)
+	// The segment is preallocated with zeros: a torn append leaves the
+	// record's last bytes as they were, zero.
+	b, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(seg, info.Size()-20); err != nil {
+	end := len(bytes.TrimRight(b, "\x00"))
+	if end < 20 {
+		t.Fatalf("segment holds %d bytes of records", end)
+	}
+	clear(b[end-20 : end])
+	if err := os.WriteFile(seg, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	eng2, c2 := openContainer(t, crashed)
@@ -134,5 +148,50 @@ func TestCleanCloseCheckpointsEverything(t *testing.T) {
 	defer eng2.Close()
 	if n := count(c2); n != 20 {
 		t.Fatalf("after reopen: %d items", n)
+	}
+}
+
+// Sealed segments end in preallocated zeros; recovery must read every one
+// of them to its last record and replay all of them in order.
+func TestRecoveryAcrossSealedPreallocatedSegments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opts := func(dir string) store.Options {
+		return store.WithLogTuning(store.Options{Dir: dir}, 4<<10, time.Hour)
+	}
+	eng, c := openContainerWith(t, opts(dir))
+	pk := store.NewPartitionKey([]any{"p"})
+	const n = 300
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf(`{"id":"%d","pk":"p","v":%d}`, i%100, i)
+		if res, ok := c.Execute(pk, []store.Op{{Kind: store.OpUpsert, Body: []byte(body)}}); !ok {
+			t.Fatal(res[0].Err)
+		}
+	}
+	crashed := crash(t, dir)
+	eng.Close()
+	segs := 0
+	entries, _ := os.ReadDir(crashed)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "wal-") {
+			segs++
+		}
+	}
+	if segs < 3 {
+		t.Fatalf("want several sealed segments to recover from, have %d", segs)
+	}
+	eng2, c2 := openContainerWith(t, opts(crashed))
+	defer eng2.Close()
+	if n := count(c2); n != 100 {
+		t.Fatalf("after recovery: %d items, want 100", n)
+	}
+	for i := 200; i < n; i++ {
+		doc, err := c2.ReadItem(pk, fmt.Sprint(i%100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf(`"v":%d`, i); !strings.Contains(string(doc.Body), want) {
+			t.Fatalf("item %d after recovery is %s, want its last version (%s)", i%100, doc.Body, want)
+		}
 	}
 }
