@@ -2,10 +2,15 @@ package cosmosemu_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
@@ -95,25 +100,86 @@ func TestConflictingBatchLeavesNothingBehind(t *testing.T) {
 	}
 }
 
+// cosmosError returns the status and the {code, message} body of an SDK error,
+// failing the test if err is not a service response.
+func cosmosError(t *testing.T, err error) (status int, code, message string) {
+	t.Helper()
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		t.Fatalf("want a service error response, got %v", err)
+	}
+	body, perr := runtime.Payload(re.RawResponse)
+	if perr != nil {
+		t.Fatalf("read error body: %v", perr)
+	}
+	var e struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if jerr := json.Unmarshal(body, &e); jerr != nil {
+		t.Fatalf("error body %q: %v", body, jerr)
+	}
+	return re.StatusCode, e.Code, e.Message
+}
+
 func TestBatchLimits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, client := newServer(t, cosmosemu.Config{})
 	c := newContainer(t, client, "limits")
 	pk := azcosmos.NewPartitionKeyString("s")
-	b := c.NewTransactionalBatch(pk)
+	// Exactly 100 operations is within the limit.
+	full := c.NewTransactionalBatch(pk)
+	for i := 0; i < 100; i++ {
+		full.CreateItem(item(fmt.Sprint("ok", i), "s", nil), nil)
+	}
+	resp, err := c.ExecuteTransactionalBatch(ctx, full, nil)
+	if err != nil || !resp.Success || len(resp.OperationResults) != 100 {
+		t.Fatalf("100 operations: %v success=%v results=%d", err, resp.Success, len(resp.OperationResults))
+	}
+	for i, r := range resp.OperationResults {
+		if r.StatusCode != 201 {
+			t.Fatalf("100 operations: op %d status %d, want 201", i, r.StatusCode)
+		}
+	}
+	if got := len(drainFeed(t, c)); got != 100 {
+		t.Fatalf("after a batch of 100 creates the feed holds %d items", got)
+	}
+	// One more is rejected whole, with Cosmos DB's message.
+	over := c.NewTransactionalBatch(pk)
 	for i := 0; i < 101; i++ {
-		b.CreateItem(item(fmt.Sprint(i), "s", nil), nil)
+		over.CreateItem(item(fmt.Sprint("over", i), "s", nil), nil)
 	}
-	if _, err := c.ExecuteTransactionalBatch(ctx, b, nil); statusOf(err) != 400 {
-		t.Fatalf("101 operations: want 400, got %v", err)
+	_, err = c.ExecuteTransactionalBatch(ctx, over, nil)
+	if status, code, msg := cosmosError(t, err); status != 400 || code != "BadRequest" ||
+		!strings.Contains(msg, "Batch request has more operations than what is supported") {
+		t.Fatalf("101 operations: %d %s %q, want 400 BadRequest \"Batch request has more operations than what is supported\"", status, code, msg)
 	}
+	if _, err := c.ReadItem(ctx, pk, "over0", nil); statusOf(err) != 404 {
+		t.Fatalf("item of a rejected batch exists: %v", err)
+	}
+	// A body over 2 MB is rejected whole with 413, though each item is under
+	// the 2 MB item limit. The filler is ASCII so the JSON is ~2.1 MB.
+	filler := strings.Repeat("a", 700*1024)
 	big := c.NewTransactionalBatch(pk)
 	for i := 0; i < 3; i++ {
-		big.CreateItem(item(fmt.Sprint("big", i), "s", map[string]any{"s": string(make([]byte, 900*1024))}), nil)
+		big.CreateItem(item(fmt.Sprint("big", i), "s", map[string]any{"s": filler}), nil)
 	}
-	if _, err := c.ExecuteTransactionalBatch(ctx, big, nil); statusOf(err) != 413 {
-		t.Fatalf("batch over 2 MB: want 413, got %v", err)
+	_, err = c.ExecuteTransactionalBatch(ctx, big, nil)
+	if status, code, msg := cosmosError(t, err); status != 413 || code != "RequestEntityTooLarge" ||
+		!strings.Contains(msg, "Request size is too large") {
+		t.Fatalf("batch over 2 MB: %d %s %q, want 413 RequestEntityTooLarge \"Request size is too large\"", status, code, msg)
+	}
+	if _, err := c.ReadItem(ctx, pk, "big0", nil); statusOf(err) != 404 {
+		t.Fatalf("item of a rejected batch exists: %v", err)
+	}
+	// Two of those items (~1.4 MB) fit.
+	small := c.NewTransactionalBatch(pk)
+	for i := 0; i < 2; i++ {
+		small.CreateItem(item(fmt.Sprint("big", i), "s", map[string]any{"s": filler}), nil)
+	}
+	if resp, err := c.ExecuteTransactionalBatch(ctx, small, nil); err != nil || !resp.Success {
+		t.Fatalf("batch under 2 MB: %v", err)
 	}
 	// Pre-condition failure inside a batch also aborts everything.
 	if _, err := c.CreateItem(ctx, pk, item("x", "s", nil), nil); err != nil {
@@ -123,7 +189,7 @@ func TestBatchLimits(t *testing.T) {
 	pre := c.NewTransactionalBatch(pk)
 	pre.CreateItem(item("y", "s", nil), nil)
 	pre.ReplaceItem("x", item("x", "s", map[string]any{"v": 2}), &azcosmos.TransactionalBatchItemOptions{IfMatchETag: &stale})
-	resp, err := c.ExecuteTransactionalBatch(ctx, pre, nil)
+	resp, err = c.ExecuteTransactionalBatch(ctx, pre, nil)
 	if err != nil || resp.Success || resp.OperationResults[1].StatusCode != 412 || resp.OperationResults[0].StatusCode != 424 {
 		t.Fatalf("stale etag in batch: %v %+v", err, resp.OperationResults)
 	}

@@ -3,6 +3,8 @@ package cosmosemu_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,13 +23,30 @@ func drainFeed(t *testing.T, c *azcosmos.ContainerClient) []map[string]any {
 	return items
 }
 
+// feedPageSize is the MaxItemCount readFeedFrom asks for; no page may exceed it.
+const feedPageSize = 7
+
 // readFeedFrom reads all pages from a continuation (nil: from the beginning of
 // every feed range) until a page comes back empty, returning the next continuation.
 func readFeedFrom(t *testing.T, c *azcosmos.ContainerClient, cont *string) ([]map[string]any, string) {
 	t.Helper()
-	ctx := context.Background()
 	var out []map[string]any
-	opts := &azcosmos.ChangeFeedOptions{MaxItemCount: 7}
+	pages, next := feedPages(t, c, cont, feedPageSize)
+	for _, p := range pages {
+		out = append(out, p...)
+	}
+	return out, next
+}
+
+// feedPages reads the change feed page by page with the given MaxItemCount,
+// from a continuation (nil: from the beginning of every feed range), until a
+// page comes back empty. It returns the non-empty pages, failing the test if
+// any page holds more than max items, and the continuation after the last page.
+func feedPages(t *testing.T, c *azcosmos.ContainerClient, cont *string, max int32) ([][]map[string]any, string) {
+	t.Helper()
+	ctx := context.Background()
+	var pages [][]map[string]any
+	opts := &azcosmos.ChangeFeedOptions{MaxItemCount: max}
 	if cont != nil {
 		opts.Continuation = cont
 	} else {
@@ -42,17 +61,31 @@ func readFeedFrom(t *testing.T, c *azcosmos.ContainerClient, cont *string) ([]ma
 		if err != nil {
 			t.Fatalf("read change feed: %v", err)
 		}
-		for _, it := range resp.Items {
-			out = append(out, decode(t, it))
+		if len(resp.Items) > int(max) {
+			t.Fatalf("change feed page of %d items, MaxItemCount %d", len(resp.Items), max)
 		}
 		token := resp.ContinuationToken
-		opts = &azcosmos.ChangeFeedOptions{MaxItemCount: 7, Continuation: &token}
+		opts = &azcosmos.ChangeFeedOptions{MaxItemCount: max, Continuation: &token}
 		if len(resp.Items) == 0 {
-			return out, token
+			return pages, token
 		}
+		page := make([]map[string]any, len(resp.Items))
+		for j, it := range resp.Items {
+			page[j] = decode(t, it)
+		}
+		pages = append(pages, page)
 	}
 	t.Fatal("change feed did not end")
 	return nil, ""
+}
+
+// feedIDs lists the "id" of each item.
+func feedIDs(items []map[string]any) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i], _ = it["id"].(string)
+	}
+	return out
 }
 
 func TestChangeFeedContinuation(t *testing.T) {
@@ -80,6 +113,23 @@ func TestChangeFeedContinuation(t *testing.T) {
 	if len(again) != 0 {
 		t.Fatalf("no changes, yet %d items", len(again))
 	}
+	// The SDK passes the 304 through: check the raw status of a drained read.
+	resp, err := c.ReadChangeFeed(ctx, &azcosmos.ChangeFeedOptions{MaxItemCount: feedPageSize, Continuation: &cont})
+	if err != nil {
+		t.Fatalf("read drained feed: %v", err)
+	}
+	if resp.RawResponse == nil || resp.RawResponse.StatusCode != http.StatusNotModified || len(resp.Items) != 0 || resp.ETag == "" {
+		status := 0
+		if resp.RawResponse != nil {
+			status = resp.RawResponse.StatusCode
+		}
+		t.Fatalf("drained feed: status %d, %d items, etag %q; want 304, none, an etag", status, len(resp.Items), resp.ETag)
+	}
+	if resp.ContinuationToken == "" {
+		t.Fatal("a 304 page carries no continuation token")
+	}
+	// Resume from the 304's continuation: it must not skip what comes next.
+	cont = resp.ContinuationToken
 	// Change one old item twice and add one: each appears once, latest version, in order of last change.
 	if _, err := c.UpsertItem(ctx, pk, item("3", "s", map[string]any{"n": 300}), nil); err != nil {
 		t.Fatal(err)
@@ -235,11 +285,111 @@ func TestFeedRangesMatchSDKRouting(t *testing.T) {
 	if len(seen) != n {
 		t.Fatalf("ranges hold %d keys, want %d", len(seen), n)
 	}
-	// Reading by partition key routes through the SDK's own hashing: it must find the key's range.
-	pk := azcosmos.NewPartitionKeyString("key-7")
-	resp, err := c.ReadChangeFeed(ctx, &azcosmos.ChangeFeedOptions{FeedRange: &ranges[0], PartitionKey: &pk})
+	// A partition-key read of the range that holds the key returns that key's
+	// changes and nothing of the other keys sharing the range.
+	const key = "key-7"
+	if _, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString(key), item("y", key, nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	home := slices.IndexFunc(ranges, func(fr azcosmos.FeedRange) bool {
+		resp, err := c.ReadChangeFeed(ctx, &azcosmos.ChangeFeedOptions{FeedRange: &fr, MaxItemCount: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(resp.Items, func(b []byte) bool { return decode(t, b)["pk"] == key })
+	})
+	if home < 0 {
+		t.Fatalf("no range holds %s", key)
+	}
+	pk := azcosmos.NewPartitionKeyString(key)
+	resp, err := c.ReadChangeFeed(ctx, &azcosmos.ChangeFeedOptions{FeedRange: &ranges[home], PartitionKey: &pk, MaxItemCount: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp
+	var got []string
+	for _, b := range resp.Items {
+		it := decode(t, b)
+		if it["pk"] != key {
+			t.Errorf("partition key %s read returned an item of %v", key, it["pk"])
+		}
+		got = append(got, it["id"].(string))
+	}
+	if !slices.Equal(got, []string{"x", "y"}) {
+		t.Fatalf("partition key %s read of range %d: ids %v, want [x y]", key, home, got)
+	}
+}
+
+func TestChangeFeedKeepsBatchOperationOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, client := newServer(t, cosmosemu.Config{})
+	c := newContainer(t, client, "batchorder")
+	pk := azcosmos.NewPartitionKeyString("s")
+	if _, err := c.CreateItem(ctx, pk, item("before", "s", nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Neither sorted nor reverse-sorted: only operation order produces it.
+	order := []string{"z", "a", "m", "b"}
+	b := c.NewTransactionalBatch(pk)
+	for _, id := range order {
+		b.CreateItem(item(id, "s", nil), nil)
+	}
+	resp, err := c.ExecuteTransactionalBatch(ctx, b, nil)
+	if err != nil || !resp.Success {
+		t.Fatalf("batch: %v success=%v", err, resp.Success)
+	}
+	if _, err := c.CreateItem(ctx, pk, item("after", "s", nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]string{"before"}, order...), "after")
+	if got := feedIDs(drainFeed(t, c)); !slices.Equal(got, want) {
+		t.Fatalf("change feed order %v, want %v", got, want)
+	}
+	// Also when the batch straddles page boundaries.
+	pages, _ := feedPages(t, c, nil, 2)
+	var got []string
+	for _, p := range pages {
+		got = append(got, feedIDs(p)...)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("change feed order in pages of 2: %v, want %v", got, want)
+	}
+}
+
+func TestChangeFeedMaxItemCount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, client := newServer(t, cosmosemu.Config{})
+	c := newContainer(t, client, "pagesize")
+	pk := azcosmos.NewPartitionKeyString("s")
+	const n = 23
+	for i := 0; i < n; i++ {
+		if _, err := c.CreateItem(ctx, pk, item(fmt.Sprint(i), "s", map[string]any{"n": i}), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, max := range []int32{1, 5, n, n + 10} {
+		// feedPages fails on any page over max; a page short of max is
+		// allowed only when nothing more is left (one feed range here).
+		pages, _ := feedPages(t, c, nil, max)
+		var all []map[string]any
+		for i, p := range pages {
+			if i < len(pages)-1 && len(p) != int(max) {
+				t.Errorf("MaxItemCount %d: page %d of %d has %d items while more were available", max, i, len(pages), len(p))
+			}
+			all = append(all, p...)
+		}
+		wantPages := (n + int(max) - 1) / int(max)
+		if len(pages) != wantPages {
+			t.Errorf("MaxItemCount %d: %d pages, want %d", max, len(pages), wantPages)
+		}
+		if len(all) != n {
+			t.Fatalf("MaxItemCount %d: %d items across pages, want %d", max, len(all), n)
+		}
+		for i, it := range all {
+			if it["n"] != float64(i) {
+				t.Fatalf("MaxItemCount %d: item %d is %v", max, i, it)
+			}
+		}
+	}
 }
