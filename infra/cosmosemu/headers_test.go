@@ -2,8 +2,10 @@ package cosmosemu_test
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
@@ -35,6 +37,10 @@ func TestEveryResponseCarriesCosmosHeaders(t *testing.T) {
 		{"change feed with nothing new", "GET", "dbs/db/colls/h/docs", map[string]string{"A-IM": "Incremental feed", "If-None-Match": "*"}, "", 304},
 		{"batch", "POST", "dbs/db/colls/h/docs", map[string]string{"x-ms-documentdb-partitionkey": `["p"]`, "x-ms-cosmos-is-batch-request": "True", "x-ms-cosmos-batch-atomic": "True"}, `[{"operationType":"Read","id":"a"}]`, 200},
 		{"missing container", "GET", "dbs/db/colls/nope", nil, "", 404},
+		// rawResp signs with the emulator key; this replaces the signature
+		// with one made with another key.
+		{"bad signature", "GET", "dbs", map[string]string{"Authorization": sign("dGhpcyBpcyBub3QgdGhlIGtleQ==", "GET", "dbs", time.Now().UTC().Format(http.TimeFormat))}, "", 401},
+		{"no authorization", "GET", "dbs", map[string]string{"Authorization": ""}, "", 401},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +65,9 @@ func TestEveryResponseCarriesCosmosHeaders(t *testing.T) {
 				var e map[string]any
 				if err := jsonDecode(resp.Body, &e); err != nil || e["code"] == nil || e["message"] == nil {
 					t.Errorf("error body is not {code, message}: %v %v", e, err)
+				}
+				if tc.status == http.StatusUnauthorized && e["code"] != "Unauthorized" {
+					t.Errorf("401 error code %v, want Unauthorized", e["code"])
 				}
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -40,6 +41,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCert *tls.Certif
 		IdleTimeout:           2 * time.Minute,
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
+		Logger:                connLogger{s.log},
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -50,6 +52,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCert *tls.Certif
 	case err := <-errc:
 		return err
 	}
+}
+
+// connLogger sends fasthttp's connection-level messages (a client that
+// closed without a request, a TLS handshake that failed) to the server's
+// logger at debug level: they are the client's business, not the server's.
+type connLogger struct{ log *slog.Logger }
+
+func (l connLogger) Printf(format string, args ...any) {
+	l.log.Debug("cosmos connection", "msg", fmt.Sprintf(format, args...))
 }
 
 // Certificate loads the self-signed certificate kept in dir, creating it on

@@ -2,10 +2,18 @@ package cosmosemu_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
@@ -38,7 +46,13 @@ func TestDatabasesAndContainers(t *testing.T) {
 	auto := azcosmos.NewAutoscaleThroughputProperties(4000)
 	props := azcosmos.ContainerProperties{ID: "orders", DefaultTimeToLive: &ttl,
 		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/orderId"}, Version: 2},
-		IndexingPolicy:         &azcosmos.IndexingPolicy{Automatic: true, IndexingMode: azcosmos.IndexingModeConsistent, IncludedPaths: []azcosmos.IncludedPath{{Path: "/*"}}}}
+		IndexingPolicy: &azcosmos.IndexingPolicy{Automatic: true, IndexingMode: azcosmos.IndexingModeConsistent,
+			IncludedPaths: []azcosmos.IncludedPath{{Path: "/*"}},
+			ExcludedPaths: []azcosmos.ExcludedPath{{Path: "/blob/*"}, {Path: `/"_etag"/?`}},
+			CompositeIndexes: [][]azcosmos.CompositeIndex{{
+				{Path: "/customerId", Order: azcosmos.CompositeIndexAscending},
+				{Path: "/placedAt", Order: azcosmos.CompositeIndexDescending}}},
+			SpatialIndexes: []azcosmos.SpatialIndex{{Path: "/where/*", SpatialTypes: []azcosmos.SpatialType{azcosmos.SpatialTypePoint}}}}}
 	if _, err := db.CreateContainer(ctx, props, &azcosmos.CreateContainerOptions{ThroughputProperties: &auto}); err != nil {
 		t.Fatalf("create container: %v", err)
 	}
@@ -48,8 +62,18 @@ func TestDatabasesAndContainers(t *testing.T) {
 		t.Fatalf("read container: %v", err)
 	}
 	p := got.ContainerProperties
-	if p.PartitionKeyDefinition.Paths[0] != "/orderId" || p.DefaultTimeToLive == nil || *p.DefaultTimeToLive != 3600 || p.IndexingPolicy == nil {
-		t.Fatalf("container properties not kept: %+v", p)
+	wantPK := azcosmos.PartitionKeyDefinition{Kind: azcosmos.PartitionKeyKindHash, Paths: []string{"/orderId"}, Version: 2}
+	if !reflect.DeepEqual(p.PartitionKeyDefinition, wantPK) {
+		t.Errorf("partition key definition %+v, want %+v", p.PartitionKeyDefinition, wantPK)
+	}
+	if p.IndexingPolicy == nil || !reflect.DeepEqual(*p.IndexingPolicy, *props.IndexingPolicy) {
+		t.Errorf("indexing policy %+v, want what was sent: %+v", p.IndexingPolicy, props.IndexingPolicy)
+	}
+	if p.DefaultTimeToLive == nil || *p.DefaultTimeToLive != 3600 {
+		t.Errorf("default ttl %s, want 3600", ttlString(p.DefaultTimeToLive))
+	}
+	if p.ID != "orders" || p.ETag == nil || *p.ETag == "" || p.SelfLink == "" || p.ResourceID == "" {
+		t.Errorf("system properties missing: id %q etag %v self %q rid %q", p.ID, p.ETag, p.SelfLink, p.ResourceID)
 	}
 	ctp, err := c.ReadThroughput(ctx, nil)
 	if err != nil {
@@ -67,14 +91,53 @@ func TestDatabasesAndContainers(t *testing.T) {
 		t.Fatalf("replaced autoscale max %v", max)
 	}
 
+	// Manual throughput on a container, replaced through the SDK and read back.
+	manualTP := azcosmos.NewManualThroughputProperties(400)
+	if _, err := db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: "manual",
+		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}}, &azcosmos.CreateContainerOptions{ThroughputProperties: &manualTP}); err != nil {
+		t.Fatalf("create container with manual throughput: %v", err)
+	}
+	mc, _ := db.NewContainer("manual")
+	replacedTP, err := mc.ReplaceThroughput(ctx, azcosmos.NewManualThroughputProperties(1200), nil)
+	if err != nil {
+		t.Fatalf("replace manual throughput: %v", err)
+	}
+	if n, ok := replacedTP.ThroughputProperties.ManualThroughput(); !ok || n != 1200 {
+		t.Errorf("replace answered manual throughput %v %v, want 1200", n, ok)
+	}
+	mtp, err := mc.ReadThroughput(ctx, nil)
+	if err != nil {
+		t.Fatalf("read manual throughput: %v", err)
+	}
+	if n, ok := mtp.ThroughputProperties.ManualThroughput(); !ok || n != 1200 {
+		t.Errorf("manual throughput read back %v %v, want 1200", n, ok)
+	}
+	if max, ok := mtp.ThroughputProperties.AutoscaleMaxThroughput(); ok {
+		t.Errorf("manual throughput reads back as autoscale (max %v)", max)
+	}
+	// The replace changed that container's offer only.
+	ctp, _ = c.ReadThroughput(ctx, nil)
+	if max, ok := ctp.ThroughputProperties.AutoscaleMaxThroughput(); !ok || max != 10000 {
+		t.Errorf("other container's autoscale max %v %v after replacing \"manual\"", max, ok)
+	}
+	if _, err := mc.Delete(ctx, nil); err != nil {
+		t.Fatalf("delete container: %v", err)
+	}
+
 	newTTL := int32(60)
 	p.DefaultTimeToLive = &newTTL
 	if _, err := c.Replace(ctx, *p, nil); err != nil {
 		t.Fatalf("replace container: %v", err)
 	}
-	got, _ = c.Read(ctx, nil)
-	if *got.ContainerProperties.DefaultTimeToLive != 60 {
-		t.Fatalf("replaced ttl not kept")
+	got, err = c.Read(ctx, nil)
+	if err != nil {
+		t.Fatalf("read replaced container: %v", err)
+	}
+	if ttl := got.ContainerProperties.DefaultTimeToLive; ttl == nil || *ttl != 60 {
+		t.Fatalf("replaced ttl not kept: %s, want 60", ttlString(ttl))
+	}
+	if !reflect.DeepEqual(got.ContainerProperties.PartitionKeyDefinition, wantPK) || !reflect.DeepEqual(got.ContainerProperties.IndexingPolicy, props.IndexingPolicy) {
+		t.Fatalf("replace changed the partition key or indexing policy: %+v %+v", got.ContainerProperties.PartitionKeyDefinition, got.ContainerProperties.IndexingPolicy)
 	}
 
 	pager := db.NewQueryContainersPager("SELECT * FROM c", nil)
@@ -101,6 +164,13 @@ func TestDatabasesAndContainers(t *testing.T) {
 	if _, err := db.Read(ctx, nil); statusOf(err) != 404 {
 		t.Fatalf("deleted database: want 404, got %v", err)
 	}
+}
+
+func ttlString(ttl *int32) string {
+	if ttl == nil {
+		return "absent"
+	}
+	return strconv.Itoa(int(*ttl))
 }
 
 func TestTimeToLive(t *testing.T) {
@@ -192,4 +262,161 @@ func TestTurningTTLOnExpiresExistingItems(t *testing.T) {
 	if _, err := c.ReadItem(ctx, pk, "keep", nil); err != nil {
 		t.Fatalf("item without ttl expired: %v", err)
 	}
+}
+
+// accountDocument is the part of the database account (GET /) that clients
+// read when they start.
+type accountDocument struct {
+	WritableLocations     []accountLocation `json:"writableLocations"`
+	ReadableLocations     []accountLocation `json:"readableLocations"`
+	UserConsistencyPolicy struct {
+		DefaultConsistencyLevel string `json:"defaultConsistencyLevel"`
+	} `json:"userConsistencyPolicy"`
+	// Cosmos DB sends the query engine configuration as a JSON document in a string.
+	QueryEngineConfiguration *string `json:"queryEngineConfiguration"`
+}
+
+type accountLocation struct {
+	Name     string `json:"name"`
+	Endpoint string `json:"databaseAccountEndpoint"`
+}
+
+// serveOnLoopback serves srv on a real 127.0.0.1 socket (HTTPS with cert)
+// until the test ends and returns the port.
+func serveOnLoopback(t *testing.T, srv *cosmosemu.Server, cert *tls.Certificate) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln, cert) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// readAccount sends the signed GET / a client starts with to url; host, if
+// set, is sent as the Host header instead of the one in url.
+func readAccount(t *testing.T, hc *http.Client, url, host string) accountDocument {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	date := time.Now().UTC().Format(http.TimeFormat)
+	req.Header.Set("x-ms-date", date)
+	req.Header.Set("x-ms-version", "2020-07-15")
+	req.Header.Set("Authorization", sign(cosmosemu.EmulatorKey, http.MethodGet, "", date))
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", url, resp.StatusCode, body)
+	}
+	var doc accountDocument
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("account document %s: %v", body, err)
+	}
+	return doc
+}
+
+func checkLocations(t *testing.T, doc accountDocument, wantEndpoint string) {
+	t.Helper()
+	for _, locs := range []struct {
+		name string
+		got  []accountLocation
+	}{{"writableLocations", doc.WritableLocations}, {"readableLocations", doc.ReadableLocations}} {
+		if len(locs.got) != 1 || locs.got[0].Name == "" || locs.got[0].Endpoint != wantEndpoint {
+			t.Errorf("%s %+v, want one named location at %s", locs.name, locs.got, wantEndpoint)
+		}
+	}
+	if len(doc.WritableLocations) == 1 && len(doc.ReadableLocations) == 1 && doc.WritableLocations[0].Name != doc.ReadableLocations[0].Name {
+		t.Errorf("write region %q and read region %q differ", doc.WritableLocations[0].Name, doc.ReadableLocations[0].Name)
+	}
+}
+
+// TestAccountDocument reads the database account over real sockets: its
+// locations must point back at the address the client used (the SDK sends
+// every later request there), and it must carry the configured consistency
+// level and the query engine configuration. azcosmos keeps what it reads
+// unexported, so the document is read with a signed raw request.
+func TestAccountDocument(t *testing.T) {
+	t.Parallel()
+	srv, err := cosmosemu.New(cosmosemu.Config{Consistency: "BoundedStaleness"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	port := serveOnLoopback(t, srv, nil)
+	endpoint := "http://127.0.0.1:" + port + "/"
+
+	doc := readAccount(t, hc, endpoint, "")
+	checkLocations(t, doc, endpoint)
+	if got := doc.UserConsistencyPolicy.DefaultConsistencyLevel; got != "BoundedStaleness" {
+		t.Errorf("default consistency level %q, want the configured BoundedStaleness", got)
+	}
+	if doc.QueryEngineConfiguration == nil {
+		t.Fatal("queryEngineConfiguration missing")
+	}
+	var qec map[string]any
+	if err := json.Unmarshal([]byte(*doc.QueryEngineConfiguration), &qec); err != nil {
+		t.Fatalf("queryEngineConfiguration is not a JSON document: %q: %v", *doc.QueryEngineConfiguration, err)
+	}
+	// The query text limit the SDKs are told is the one the server enforces.
+	if got := qec["maxSqlQueryInputLength"]; got != float64(256*1024) {
+		t.Errorf("queryEngineConfiguration maxSqlQueryInputLength %v, want 262144", got)
+	}
+	for _, k := range []string{"maxJoinsPerSqlQuery", "maxInExpressionItemsCount", "queryTimeoutInSeconds", "maxDocumentsOnSingleQuery"} {
+		if n, ok := qec[k].(float64); !ok || n <= 0 {
+			t.Errorf("queryEngineConfiguration %s = %v, want a positive number", k, qec[k])
+		}
+	}
+
+	// A client that names the server localhost is sent to the loopback
+	// address, as the official emulator does (its certificate covers both).
+	viaName := readAccount(t, hc, endpoint, "localhost:"+port)
+	checkLocations(t, viaName, endpoint)
+
+	// The SDK follows the writable location: a write through a client bound
+	// to the socket only succeeds if that location is this server.
+	cred, _ := azcosmos.NewKeyCredential(cosmosemu.EmulatorKey)
+	client, err := azcosmos.NewClientWithKey(endpoint, cred, &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: hc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CreateDatabase(context.Background(), azcosmos.DatabaseProperties{ID: "acct"}, nil); err != nil {
+		t.Fatalf("create database through the advertised location: %v", err)
+	}
+
+	// Over TLS the locations say https.
+	cert, err := cosmosemu.Certificate("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	t.Cleanup(tlsClient.CloseIdleConnections)
+	tlsPort := serveOnLoopback(t, srv, cert)
+	tlsEndpoint := "https://127.0.0.1:" + tlsPort + "/"
+	checkLocations(t, readAccount(t, tlsClient, tlsEndpoint, ""), tlsEndpoint)
 }

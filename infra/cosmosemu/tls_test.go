@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,14 +35,7 @@ func TestHTTPSWithKeptCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln, cert) }()
-	defer func() { cancel(); <-served }()
+	port := serveOnLoopback(t, srv, cert)
 
 	pemBytes, err := os.ReadFile(filepath.Join(dir, "cert.pem"))
 	if err != nil {
@@ -57,13 +49,12 @@ func TestHTTPSWithKeptCertificate(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(parsed)
 	httpClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	cred, _ := azcosmos.NewKeyCredential(cosmosemu.EmulatorKey)
 	client, err := azcosmos.NewClientWithKey("https://localhost:"+port+"/", cred, &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: httpClient}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "tls"}, nil); err != nil {
+	if _, err := client.CreateDatabase(context.Background(), azcosmos.DatabaseProperties{ID: "tls"}, nil); err != nil {
 		t.Fatalf("create database over HTTPS: %v", err)
 	}
 }
