@@ -15,6 +15,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -33,6 +35,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCert *tls.Certif
 	if tlsCert != nil {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12})
 	}
+	conns := trackConns(ln)
 	srv := &fasthttp.Server{
 		Handler:               s.serveFast,
 		Name:                  "orderctx-cosmos",
@@ -44,15 +47,101 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCert *tls.Certif
 		Logger:                connLogger{s.log},
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(conns) }()
 	select {
 	case <-ctx.Done():
-		_ = srv.ShutdownWithContext(context.Background())
+		// fasthttp's shutdown closes idle keep-alive connections but counts
+		// one that has not sent its first request as active and waits for
+		// it; Go's transport may dial such a connection and hold it unused
+		// for 90 s. Those are closed first; requests in flight get a grace.
+		conns.close(false)
+		grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := srv.ShutdownWithContext(grace); err != nil {
+			conns.close(true)
+		}
 		return nil
 	case err := <-errc:
 		return err
 	}
 }
+
+// shutdownGrace is how long requests in flight get to finish at shutdown.
+const shutdownGrace = 5 * time.Second
+
+// connTracker is a listener that knows its open connections and whether
+// each has received a byte of a request yet.
+type connTracker struct {
+	net.Listener
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
+}
+
+func trackConns(ln net.Listener) *connTracker {
+	return &connTracker{Listener: ln, conns: map[*trackedConn]struct{}{}}
+}
+
+func (t *connTracker) Accept() (net.Conn, error) {
+	c, err := t.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, tracker: t}
+	t.mu.Lock()
+	t.conns[tc] = struct{}{}
+	t.mu.Unlock()
+	if tlsConn, ok := c.(*tls.Conn); ok {
+		return &trackedTLSConn{trackedConn: tc, tls: tlsConn}, nil
+	}
+	return tc, nil
+}
+
+// close closes every open connection, or (all false) those that have not
+// received a byte yet.
+func (t *connTracker) close(all bool) {
+	t.mu.Lock()
+	open := make([]*trackedConn, 0, len(t.conns))
+	for c := range t.conns {
+		if all || !c.used.Load() {
+			open = append(open, c)
+		}
+	}
+	t.mu.Unlock()
+	for _, c := range open {
+		_ = c.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	tracker *connTracker
+	used    atomic.Bool
+}
+
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.used.Load() {
+		c.used.Store(true)
+	}
+	return n, err
+}
+
+func (c *trackedConn) Close() error {
+	c.tracker.mu.Lock()
+	delete(c.tracker.conns, c)
+	c.tracker.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// trackedTLSConn keeps what fasthttp needs to see that a connection is TLS
+// (its IsTLS decides the scheme of the addresses the account advertises).
+type trackedTLSConn struct {
+	*trackedConn
+	tls *tls.Conn
+}
+
+func (c *trackedTLSConn) Handshake() error                     { return c.tls.Handshake() }
+func (c *trackedTLSConn) ConnectionState() tls.ConnectionState { return c.tls.ConnectionState() }
 
 // connLogger sends fasthttp's connection-level messages (a client that
 // closed without a request, a TLS handshake that failed) to the server's
