@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -202,21 +203,40 @@ func (w *wal) recover() error {
 	if err != nil {
 		return err
 	}
+	// Records after the checkpoint must run on without a gap, across
+	// segments too: a sealed segment that ends early or a missing one is
+	// damage, not a torn tail, and replaying past it would lose writes.
 	var replay []write
+	expect := ckpt + 1
 	for i, name := range segs {
 		last := i == len(segs)-1
-		err := readSegment(filepath.Join(w.dir, name), func(seq uint64, writes []write) {
-			if seq > ckpt {
-				replay = append(replay, writes...)
+		first, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "wal-"), ".log"), 16, 64)
+		if err != nil {
+			return fmt.Errorf("write-ahead log: unexpected segment name %s", name)
+		}
+		if first > expect {
+			return fmt.Errorf("write-ahead log: records %d to %d are missing before %s", expect, first-1, name)
+		}
+		var gap error
+		err = readSegment(filepath.Join(w.dir, name), func(seq uint64, writes []write) {
+			if seq <= ckpt || gap != nil {
+				return
 			}
-			if seq > w.seq {
-				w.seq = seq
+			if seq != expect {
+				gap = fmt.Errorf("record %d follows record %d", seq, expect-1)
+				return
 			}
+			expect++
+			replay = append(replay, writes...)
 		})
+		if gap != nil {
+			return fmt.Errorf("write-ahead log %s: %w", name, gap)
+		}
 		if err != nil && !(last && errors.Is(err, errTornRecord)) {
 			return fmt.Errorf("write-ahead log %s: %w", name, err)
 		}
 	}
+	w.seq = expect - 1
 	if len(replay) > 0 || w.seq > ckpt {
 		if err := w.apply(replay, w.seq); err != nil {
 			return fmt.Errorf("replay write-ahead log: %w", err)
@@ -228,7 +248,18 @@ func (w *wal) recover() error {
 			return err
 		}
 	}
-	return nil
+	// A removed torn segment must not come back beside the next one.
+	return syncDir(w.dir)
+}
+
+// syncDir makes the directory's entries (created or removed files) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 var errTornRecord = errors.New("torn record")
@@ -359,9 +390,9 @@ func (w *wal) openSegment() error {
 		return err
 	}
 	// The new file's directory entry must survive a crash too.
-	if d, err := os.Open(w.dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+	if err := syncDir(w.dir); err != nil {
+		f.Close()
+		return err
 	}
 	w.seg, w.segName, w.segSize, w.zeroed = f, name, 0, 0
 	return nil
@@ -430,7 +461,7 @@ func (w *wal) run() {
 		if w.segSize+int64(len(buf)) > w.zeroed {
 			w.preallocate(int64(len(buf)))
 		}
-		if _, err := w.seg.Write(buf); err != nil {
+		if _, err := w.seg.WriteAt(buf, w.segSize); err != nil {
 			w.fatal(err)
 		}
 		if err := fdatasync(w.seg); err != nil {

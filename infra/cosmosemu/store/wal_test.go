@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -193,5 +194,64 @@ func TestRecoveryAcrossSealedPreallocatedSegments(t *testing.T) {
 		if want := fmt.Sprintf(`"v":%d`, i); !strings.Contains(string(doc.Body), want) {
 			t.Fatalf("item %d after recovery is %s, want its last version (%s)", i%100, doc.Body, want)
 		}
+	}
+}
+
+// Damage inside the log that is not a torn tail must stop the store from
+// opening rather than replay around the hole and lose acknowledged writes.
+func TestDamagedSealedSegmentsAreRefused(t *testing.T) {
+	t.Parallel()
+	opts := func(dir string) store.Options {
+		return store.WithLogTuning(store.Options{Dir: dir}, 2<<10, time.Hour)
+	}
+	dir := t.TempDir()
+	eng, c := openContainerWith(t, opts(dir))
+	for i := 0; i < 100; i++ {
+		create(t, c, fmt.Sprint(i))
+	}
+	crashed := crash(t, dir)
+	eng.Close()
+	var segs []string
+	entries, _ := os.ReadDir(crashed)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "wal-") {
+			segs = append(segs, filepath.Join(crashed, e.Name()))
+		}
+	}
+	if len(segs) < 4 {
+		t.Fatalf("want several segments, have %d", len(segs))
+	}
+	damage := map[string]func(t *testing.T, dir string){
+		"a sealed segment that lost its last records": func(t *testing.T, dir string) {
+			seg := filepath.Join(dir, filepath.Base(segs[1]))
+			b, err := os.ReadFile(seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			firstRecord := 8 + int(binary.BigEndian.Uint32(b[:4]))
+			clear(b[firstRecord:]) // zeros read as the end of the segment
+			if err := os.WriteFile(seg, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"a missing segment": func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, filepath.Base(segs[2]))); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, damageLog := range damage {
+		t.Run(name, func(t *testing.T) {
+			copied := crash(t, crashed)
+			damageLog(t, copied)
+			eng, err := store.Open(opts(copied))
+			if err == nil {
+				eng.Close()
+				t.Fatal("the store opened over a damaged log")
+			}
+			if !strings.Contains(err.Error(), "write-ahead log") {
+				t.Fatalf("the error does not say what is damaged: %v", err)
+			}
+		})
 	}
 }
