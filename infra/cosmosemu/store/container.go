@@ -29,6 +29,7 @@ type Container struct {
 	lsn       uint64    // last assigned log sequence number
 	seq       uint64    // last assigned item sequence (creation order, rid)
 	expiring  int       // items with an expiry, so the sweeper can skip idle containers
+	deleted   bool      // set, under mu, when the container is deleted: it takes no more writes
 	durable   atomic.Uint64
 }
 
@@ -122,6 +123,10 @@ func (d *Database) CreateContainer(props []byte, partitions int, offer json.RawM
 		return nil, err
 	}
 	d.mu.Lock()
+	if d.deleted {
+		d.mu.Unlock()
+		return nil, errNotFound("database " + d.meta.ID)
+	}
 	if _, ok := d.containers[id]; ok {
 		d.mu.Unlock()
 		return nil, errConflict("container " + id)
@@ -147,10 +152,9 @@ func (d *Database) CreateContainer(props []byte, partitions int, offer json.RawM
 	c.finishLoad()
 	d.containers[id] = c
 	dbBytes, _ := json.Marshal(d.meta)
+	wait := d.logLocked(put(string(metaBucket), dbKey(d.meta.ID), dbBytes), put(string(metaBucket), collKey(d.meta.ID, id), c.metaBytes()))
 	d.mu.Unlock()
-	if w := d.engine.wal; w != nil {
-		w.sync(put(string(metaBucket), dbKey(d.meta.ID), dbBytes), put(string(metaBucket), collKey(d.meta.ID, id), c.metaBytes()))
-	}
+	wait()
 	return c, nil
 }
 
@@ -327,6 +331,10 @@ func (c *Container) Replace(props []byte, ifMatch string) error {
 		return err
 	}
 	c.mu.Lock()
+	if c.deleted {
+		c.mu.Unlock()
+		return errNotFound("container " + c.meta.ID)
+	}
 	if ifMatch != "" && ifMatch != c.meta.ETag {
 		c.mu.Unlock()
 		return errPrecondition()
@@ -340,16 +348,24 @@ func (c *Container) Replace(props []byte, ifMatch string) error {
 	c.meta.ETag = makeETag(2, c.meta.Seq, uint64(c.meta.TS)^uint64(c.lsn+1)<<20)
 	c.applyTTLProp()
 	c.recomputeExpiries()
-	b := c.metaBytes()
+	wait := c.logMetaLocked()
 	c.mu.Unlock()
-	c.persistMeta(b)
+	wait()
 	return nil
 }
 
-func (c *Container) persistMeta(b []byte) {
-	if w := c.db.engine.wal; w != nil {
-		w.sync(put(string(metaBucket), collKey(c.meta.DB, c.meta.ID), b))
+// logMetaLocked queues the container's definition to the log while c.mu is
+// held, so definitions reach the log in the order they were made (and never
+// after the container's deletion); the caller waits, after unlocking, with
+// the function it returns.
+func (c *Container) logMetaLocked() (wait func()) {
+	w := c.db.engine.wal
+	if w == nil || c.deleted {
+		return func() {}
 	}
+	req := &commitRequest{writes: []write{put(string(metaBucket), collKey(c.meta.DB, c.meta.ID), c.metaBytes())}, done: make(chan struct{})}
+	w.submit(req)
+	return func() { <-req.done }
 }
 
 // Container returns a container by id.
@@ -386,8 +402,18 @@ func (d *Database) DeleteContainer(id string) error {
 	if !ok {
 		return errNotFound("container " + id)
 	}
+	// Marked and logged under c.mu: a write that got the lock first is
+	// logged before the drop, and every later one sees the mark, so none
+	// can recreate the dropped bucket.
+	c.mu.Lock()
+	c.deleted = true
+	var done chan struct{}
 	if w := d.engine.wal; w != nil {
-		w.dropBucket(c.meta.RID, [][]byte{collKey(d.meta.ID, id), counterKey(c.meta.RID)})
+		done = w.dropBucket(c.meta.RID, [][]byte{collKey(d.meta.ID, id), counterKey(c.meta.RID)})
+	}
+	c.mu.Unlock()
+	if done != nil {
+		<-done
 	}
 	return nil
 }
@@ -421,6 +447,10 @@ func (c *Container) PartitionKeyRanges(after int) ([]PartitionKeyRange, int) {
 // Cosmos DB does when a partition grows; the old range id then answers 410.
 func (c *Container) SplitRange(id string) ([2]string, error) {
 	c.mu.Lock()
+	if c.deleted {
+		c.mu.Unlock()
+		return [2]string{}, errNotFound("container " + c.meta.ID)
+	}
 	idx := -1
 	for i, r := range c.ranges {
 		if r.meta.ID == id {
@@ -468,9 +498,9 @@ func (c *Container) SplitRange(id string) ([2]string, error) {
 		}
 	}
 	c.ranges = append(c.ranges[:idx], append([]*prange{left, right}, c.ranges[idx+1:]...)...)
-	b := c.metaBytes()
+	wait := c.logMetaLocked()
 	c.mu.Unlock()
-	c.persistMeta(b)
+	wait()
 	return [2]string{left.meta.ID, right.meta.ID}, nil
 }
 

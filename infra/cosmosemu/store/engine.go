@@ -48,6 +48,7 @@ type Database struct {
 	mu         sync.RWMutex
 	meta       dbMeta
 	containers map[string]*Container
+	deleted    bool // set, under mu, when the database is deleted: nothing more is logged for it
 }
 
 type dbMeta struct {
@@ -226,6 +227,10 @@ func (e *Engine) DeleteDatabase(id string) error {
 	if !ok {
 		return errNotFound("database " + id)
 	}
+	// Marked first, so no container can be created in it meanwhile.
+	d.mu.Lock()
+	d.deleted = true
+	d.mu.Unlock()
 	for _, c := range d.Containers() {
 		_ = d.DeleteContainer(c.ID())
 	}
@@ -257,13 +262,24 @@ func collKey(db, id string) []byte     { return []byte("coll\x00" + db + "\x00" 
 func counterKey(collRID string) []byte { return []byte("ctr\x00" + collRID) }
 
 func (d *Database) persist() {
-	if d.engine.wal == nil {
-		return
-	}
-	d.mu.RLock()
+	d.mu.Lock()
 	b, _ := json.Marshal(d.meta)
-	d.mu.RUnlock()
-	d.engine.wal.sync(put(string(metaBucket), dbKey(d.meta.ID), b))
+	wait := d.logLocked(put(string(metaBucket), dbKey(d.meta.ID), b))
+	d.mu.Unlock()
+	wait()
+}
+
+// logLocked queues writes for this database while d.mu is held, so they
+// reach the log in the order they were made and never after its deletion;
+// the caller waits, after unlocking, with the function it returns.
+func (d *Database) logLocked(writes ...write) (wait func()) {
+	w := d.engine.wal
+	if w == nil || d.deleted {
+		return func() {}
+	}
+	req := &commitRequest{writes: writes, done: make(chan struct{})}
+	w.submit(req)
+	return func() { <-req.done }
 }
 
 // Offer returns the database's shared throughput offer, if provisioned.

@@ -297,6 +297,11 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 	now := c.db.engine.now()
 	ts := now.Unix()
 	c.mu.Lock()
+	if c.deleted {
+		c.mu.Unlock()
+		results[0] = Result{Status: 404, Err: errNotFound("container " + c.meta.ID)}
+		return failAll(results, 0), false
+	}
 	lp, err := c.logicalFor(pk.Values)
 	if err != nil {
 		c.mu.Unlock()

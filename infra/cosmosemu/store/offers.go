@@ -52,9 +52,9 @@ func (e *Engine) ReplaceOffer(rid string, content json.RawMessage) (Offer, error
 			if o := c.meta.Offer; o != nil && o.RID == rid {
 				o.Content, o.TS, o.ETag = content, ts, makeETag(3, c.meta.Seq, uint64(ts)^uint64(c.lsn))
 				out := Offer{RID: o.RID, OwnerRID: c.meta.RID, OwnerSelfLink: c.SelfLink(), Content: o.Content, TS: o.TS, ETag: o.ETag}
-				b := c.metaBytes()
+				wait := c.logMetaLocked()
 				c.mu.Unlock()
-				c.persistMeta(b)
+				wait()
 				return out, nil
 			}
 			c.mu.Unlock()

@@ -634,12 +634,14 @@ func (w *wal) close() error {
 	return w.db.Close()
 }
 
-// dropBucket removes a container's items and metadata keys, ordered after
-// every item write queued before it.
-func (w *wal) dropBucket(name string, metaDeletes [][]byte) {
+// dropBucket queues the removal of a container's items and metadata keys,
+// ordered after every write queued before it; done closes once it is durable.
+func (w *wal) dropBucket(name string, metaDeletes [][]byte) (done chan struct{}) {
 	writes := []write{{kind: writeDropBucket, bucket: name}}
 	for _, k := range metaDeletes {
 		writes = append(writes, del(string(metaBucket), k))
 	}
-	w.sync(writes...)
+	req := &commitRequest{writes: writes, done: make(chan struct{})}
+	w.submit(req)
+	return req.done
 }
