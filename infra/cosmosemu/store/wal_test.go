@@ -13,9 +13,11 @@ import (
 	"orderctx/infra/cosmosemu/store"
 )
 
+// openContainer opens dir with checkpoints only at a clean close, so crash()
+// copies a log and a bbolt file that belong together.
 func openContainer(t *testing.T, dir string) (*store.Engine, *store.Container) {
 	t.Helper()
-	return openContainerWith(t, store.Options{Dir: dir})
+	return openContainerWith(t, store.WithLogTuning(store.Options{Dir: dir}, 0, time.Hour))
 }
 
 func openContainerWith(t *testing.T, opts store.Options) (*store.Engine, *store.Container) {
