@@ -149,8 +149,7 @@ func (q *Query) checkGroupedSelect() error {
 		keys[g.String()] = true
 	}
 	var err error
-	var visit func(e expr) bool
-	visit = func(e expr) bool {
+	visit := func(e expr) bool {
 		if err != nil {
 			return false
 		}
