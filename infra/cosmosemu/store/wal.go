@@ -112,6 +112,8 @@ type wal struct {
 	pending   []write  // logged since the last checkpoint hand-off
 	sealed    []string // segments whose records are all in pending or handed off
 
+	lagWarned time.Time // last warning that the checkpointer is behind
+
 	checkpoints chan checkpoint
 	ckptDone    chan struct{}
 
@@ -523,6 +525,11 @@ func (w *wal) handOff(final bool) {
 	default:
 		// The checkpointer is behind: keep accumulating; nothing is lost,
 		// the records stay in their segments until a checkpoint covers them.
+		// Memory and log space grow meanwhile, so say so (once a minute).
+		if now := time.Now(); now.Sub(w.lagWarned) > time.Minute {
+			w.lagWarned = now
+			w.log.Warn("cosmos store: checkpoints are behind the log", "pendingWrites", len(w.pending), "sealedSegments", len(w.sealed))
+		}
 	}
 }
 
