@@ -9,6 +9,7 @@ import (
 	"orderctx/commandapi"
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/domain/orderapp"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
 )
@@ -74,7 +75,7 @@ func openCommandSide(ctx context.Context, cfg cosmosdb.Config, log *slog.Logger)
 	store.AcceptSnapshots(func(s es.Snapshot) bool {
 		return s.AggregateType == order.SnapshotType && s.SchemaVersion == order.SnapshotSchemaVersion
 	})
-	service := commandapi.NewService(store, reg, es.SystemClock{}, store.Ready)
+	service := orderapp.NewService(store, reg, es.SystemClock{}, store.Ready)
 	where := "embedded store in " + cfg.DataDir
 	switch {
 	case cfg.Endpoint != "":

@@ -16,6 +16,7 @@ import (
 
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/domain/orderapp"
 )
 
 // Defaults of Options.
@@ -217,7 +218,7 @@ func (a *API) execute(c echo.Context, cmd command) error {
 	if correlationID == "" || len(correlationID) > 128 {
 		correlationID = info.requestID
 	}
-	res, err := a.store.Update(c.Request().Context(), cmd.orderID, UpdateOptions{
+	res, err := a.store.Update(c.Request().Context(), cmd.orderID, orderapp.UpdateOptions{
 		ExpectedVersion: cmd.headers.expected,
 		CommandID:       commandID,
 		RequestHash:     requestHash(cmd.name, cmd.orderID, cmd.body),

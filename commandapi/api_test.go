@@ -14,6 +14,8 @@ import (
 	"orderctx/commandapi"
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/domain/orderapp"
+	"orderctx/infra/eventstore/memory"
 )
 
 func TestCommandsSucceed(t *testing.T) {
@@ -93,7 +95,7 @@ func TestCommandsSucceed(t *testing.T) {
 			if tc.wantStatus == http.StatusCreated && rec.Header().Get("Location") != "/orders/"+res.OrderID {
 				t.Errorf("Location = %q for order %q", rec.Header().Get("Location"), res.OrderID)
 			}
-			evs := f.store.events(order.StreamID(res.OrderID))
+			evs := f.store.Events(order.StreamID(res.OrderID))
 			if res.Version != tc.wantVersion || len(evs) != int(tc.wantVersion) || len(res.EventIDs) != 1 || res.EventIDs[0] != evs[len(evs)-1].EventID {
 				t.Fatalf("response %+v with %d stored events", res, len(evs))
 			}
@@ -131,7 +133,7 @@ func TestCommandErrors(t *testing.T) {
 		wantStatus int
 		wantRule   string // top-level rule, "" to skip
 		wantFields []wantField
-		store      func(*memStore)
+		store      func(*memory.Store)
 	}{
 		// 400: the request alone is wrong.
 		{name: "malformed JSON", req: post("/orders", `{"buyerId":`), wantStatus: 400, wantRule: commandapi.RuleMalformedJSON},
@@ -200,8 +202,8 @@ func TestCommandErrors(t *testing.T) {
 		// 409
 		{name: "place twice", before: placed, req: post("/orders", placeBody), wantStatus: 409, wantRule: order.RuleAlreadyPlaced},
 		{name: "conflict after retries", before: placed, req: post("/orders/o-1/cancel", `{"reason":"r"}`), wantStatus: 409, wantRule: es.RuleConcurrency,
-			store: func(s *memStore) {
-				s.setBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
+			store: func(s *memory.Store) {
+				s.SetBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
 			}},
 
 		// 412
@@ -240,7 +242,7 @@ func TestCommandErrors(t *testing.T) {
 
 		// 503
 		{name: "store down", req: post("/orders", placeBody), wantStatus: 503, wantRule: es.RuleStoreUnavailable,
-			store: func(s *memStore) { s.down.Store(true) }},
+			store: func(s *memory.Store) { s.SetDown(true) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,7 +254,7 @@ func TestCommandErrors(t *testing.T) {
 			if tc.store != nil {
 				tc.store(f.store)
 			}
-			before := f.store.appends.Load()
+			before := f.store.Appends()
 			rec := f.do(t, tc.req)
 			if rec.Code != tc.wantStatus {
 				t.Fatalf("status %d %s, want %d", rec.Code, rec.Body, tc.wantStatus)
@@ -275,7 +277,7 @@ func TestCommandErrors(t *testing.T) {
 			if p.RequestID == "" || p.RequestID != rec.Header().Get("X-Request-Id") {
 				t.Errorf("problem request id %q, header %q", p.RequestID, rec.Header().Get("X-Request-Id"))
 			}
-			if got := f.store.appends.Load(); got != before {
+			if got := f.store.Appends(); got != before {
 				t.Errorf("a refused command appended %d times", got-before)
 			}
 		})
@@ -288,11 +290,11 @@ type failingStore struct {
 	panic any
 }
 
-func (s failingStore) Update(context.Context, string, commandapi.UpdateOptions, func(*order.Order) error) (commandapi.UpdateResult, error) {
+func (s failingStore) Update(context.Context, string, orderapp.UpdateOptions, func(*order.Order) error) (orderapp.UpdateResult, error) {
 	if s.panic != nil {
 		panic(s.panic)
 	}
-	return commandapi.UpdateResult{}, s.err
+	return orderapp.UpdateResult{}, s.err
 }
 
 func (s failingStore) Ready(context.Context) error { return s.err }
@@ -367,7 +369,7 @@ func TestIdempotentReplay(t *testing.T) {
 			req, other := tc.req, tc.other
 			req.headers, other.headers = key, key
 			first := f.do(t, req)
-			appends := f.store.appends.Load()
+			appends := f.store.Appends()
 			second := f.do(t, req)
 			if first.Code != tc.status || second.Code != tc.status {
 				t.Fatalf("statuses %d, %d: %s / %s", first.Code, second.Code, first.Body, second.Body)
@@ -383,7 +385,7 @@ func TestIdempotentReplay(t *testing.T) {
 			if first.Header().Get(commandapi.HeaderIdempotentReplayed) != "" || second.Header().Get(commandapi.HeaderIdempotentReplayed) != "true" {
 				t.Errorf("Idempotent-Replayed: %q then %q", first.Header().Get(commandapi.HeaderIdempotentReplayed), second.Header().Get(commandapi.HeaderIdempotentReplayed))
 			}
-			if f.store.appends.Load() != appends {
+			if f.store.Appends() != appends {
 				t.Fatal("the retry appended again")
 			}
 			rec := f.do(t, other)
@@ -393,7 +395,7 @@ func TestIdempotentReplay(t *testing.T) {
 			if p := problemOf(t, rec); p.Rule != es.RuleCommandReused {
 				t.Fatalf("reused key: rule %q", p.Rule)
 			}
-			if f.store.appends.Load() != appends {
+			if f.store.Appends() != appends {
 				t.Fatal("the reused key appended")
 			}
 		})
@@ -413,7 +415,7 @@ func TestReplayIgnoresFormatting(t *testing.T) {
 	if a.Version != 2 || b.Version != 2 || a.EventIDs[0] != b.EventIDs[0] {
 		t.Fatalf("replay after a later command: %+v then %+v", a, b)
 	}
-	if n := len(f.store.events("order-o-1")); n != 3 {
+	if n := len(f.store.Events("order-o-1")); n != 3 {
 		t.Fatalf("%d events, want 3", n)
 	}
 }
@@ -466,7 +468,7 @@ func TestIfMatch(t *testing.T) {
 		t.Fatalf("If-Match *: %d %s", rec.Code, rec.Body)
 	}
 	// A pinned version that loses a race is stale, not retried.
-	f.store.setBeforeAppend(false, func(s string, _ int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
+	f.store.SetBeforeAppend(false, func(s string, _ int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
 	if rec := f.do(t, *add(`"3"`, "p-4")); rec.Code != 412 {
 		t.Fatalf("pinned version losing a race: %d %s", rec.Code, rec.Body)
 	}
@@ -514,13 +516,13 @@ func TestRequestIDAndLogs(t *testing.T) {
 		}
 	}
 	// The correlation id defaults to the request id and is stored with the causation.
-	e := f.store.events("order-o-1")[0]
+	e := f.store.Events("order-o-1")[0]
 	if e.CorrelationID != "req-42" || e.CausationID != "req-42" || e.CommandID == "" {
 		t.Fatalf("event metadata %+v", e.Metadata)
 	}
 	f.mustDo(t, 200, request{method: http.MethodPost, path: "/orders/o-1/cancel", body: `{"reason":"r"}`,
 		headers: map[string]string{"X-Correlation-Id": "flow-7", "Idempotency-Key": "cancel-1"}})
-	e = f.store.events("order-o-1")[1]
+	e = f.store.Events("order-o-1")[1]
 	if e.CorrelationID != "flow-7" || e.CommandID != "cancel-1" {
 		t.Fatalf("event metadata %+v", e.Metadata)
 	}
@@ -535,7 +537,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	if rec := f.do(t, request{method: http.MethodGet, path: "/readyz"}); rec.Code != 200 {
 		t.Fatalf("readyz: %d", rec.Code)
 	}
-	f.store.down.Store(true)
+	f.store.SetDown(true)
 	rec := f.do(t, request{method: http.MethodGet, path: "/readyz"})
 	if rec.Code != 503 || rec.Header().Get("Retry-After") != "3" {
 		t.Fatalf("readyz with the store down: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))

@@ -16,7 +16,9 @@ import (
 
 	"orderctx/commandapi"
 	"orderctx/domain/es"
+	"orderctx/domain/orderapp"
 	"orderctx/infra/cosmosdb"
+	"orderctx/infra/eventstore/memory"
 )
 
 // benchClients is the number of concurrent HTTP clients of the benchmarks.
@@ -42,7 +44,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 		}},
 		{"fake", func(b *testing.B) commandapi.Store {
 			reg := orderRegistry(b)
-			return commandapi.NewService(newMemStore(reg), reg, es.SystemClock{}, nil)
+			return orderapp.NewService(memory.New(reg), reg, es.SystemClock{}, nil)
 		}},
 	}
 	for _, sc := range stores {

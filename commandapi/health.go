@@ -2,6 +2,7 @@ package commandapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -25,7 +26,7 @@ func (a *API) readyz(c echo.Context) error {
 	defer cancel()
 	if err := a.store.Ready(ctx); err != nil {
 		if es.ErrorCode(err) != es.Unavailable {
-			err = unavailable(err, "store not ready: %v", err)
+			err = fmt.Errorf("%w: %w", es.Errorf(es.Unavailable, es.RuleStoreUnavailable, "store not ready: %v", err), err)
 		}
 		infoOf(c).internal = err
 		return err

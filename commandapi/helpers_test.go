@@ -10,9 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"orderctx/commandapi"
 	"orderctx/domain/es"
+	"orderctx/domain/order"
+	"orderctx/domain/orderapp"
+	"orderctx/infra/eventstore/memory"
 )
 
 // syncBuffer is a log sink safe for concurrent handlers.
@@ -55,19 +59,19 @@ func (b *syncBuffer) String() string {
 // fixture is an API over an in-memory store.
 type fixture struct {
 	api   *commandapi.API
-	store *memStore
+	store *memory.Store
 	logs  *syncBuffer
 }
 
 func newFixture(t testing.TB, opts commandapi.Options) *fixture {
 	t.Helper()
 	reg := orderRegistry(t)
-	store := newMemStore(reg)
-	svc := commandapi.NewService(store, reg, es.NewFixedClock(t0), nil)
+	store := memory.New(reg)
+	svc := orderapp.NewService(store, reg, es.NewFixedClock(t0), nil)
 	return newFixtureWith(t, store, svc, opts)
 }
 
-func newFixtureWith(t testing.TB, store *memStore, s commandapi.Store, opts commandapi.Options) *fixture {
+func newFixtureWith(t testing.TB, store *memory.Store, s commandapi.Store, opts commandapi.Options) *fixture {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -162,3 +166,21 @@ func place(t testing.TB, f *fixture) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+var testAddress = order.Address{Street: "Hauptstraße 1", City: "Berlin", PostalCode: "10115", Country: "DE"}
+
+func eur(n int64) order.Money { return order.Money{Amount: n, Currency: "EUR"} }
+
+// orderRegistry returns a registry with the order events.
+func orderRegistry(t testing.TB) *es.Registry {
+	t.Helper()
+	reg := es.NewRegistry()
+	if err := order.RegisterEvents(reg); err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -5,9 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"orderctx/domain/es"
 	"strconv"
 	"strings"
+
+	"orderctx/domain/es"
 )
 
 // Header names of the command protocol.

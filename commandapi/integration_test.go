@@ -25,8 +25,10 @@ import (
 	"orderctx/commandapi"
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/domain/orderapp"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
+	"orderctx/infra/eventstore/memory"
 )
 
 // childEnv makes the test binary run a command API process on a data
@@ -42,7 +44,7 @@ func TestMain(m *testing.M) {
 
 // openRealStore wires the command side as cmd_commandapi.go does, on the
 // embedded store: in memory, or durable in dir.
-func openRealStore(tb testing.TB, cfg cosmosdb.Config) (*commandapi.Service, *eventstore.Store, *cosmosdb.Conn) {
+func openRealStore(tb testing.TB, cfg cosmosdb.Config) (*orderapp.Service, *eventstore.Store, *cosmosdb.Conn) {
 	tb.Helper()
 	svc, store, conn, err := wireRealStore(context.Background(), cfg)
 	if err != nil {
@@ -52,7 +54,7 @@ func openRealStore(tb testing.TB, cfg cosmosdb.Config) (*commandapi.Service, *ev
 	return svc, store, conn
 }
 
-func wireRealStore(ctx context.Context, cfg cosmosdb.Config) (*commandapi.Service, *eventstore.Store, *cosmosdb.Conn, error) {
+func wireRealStore(ctx context.Context, cfg cosmosdb.Config) (*orderapp.Service, *eventstore.Store, *cosmosdb.Conn, error) {
 	reg := es.NewRegistry()
 	if err := order.RegisterEvents(reg); err != nil {
 		return nil, nil, nil, err
@@ -65,7 +67,7 @@ func wireRealStore(ctx context.Context, cfg cosmosdb.Config) (*commandapi.Servic
 	store.AcceptSnapshots(func(s es.Snapshot) bool {
 		return s.AggregateType == order.SnapshotType && s.SchemaVersion == order.SnapshotSchemaVersion
 	})
-	return commandapi.NewService(store, reg, es.SystemClock{}, store.Ready), store, conn, nil
+	return orderapp.NewService(store, reg, es.SystemClock{}, store.Ready), store, conn, nil
 }
 
 // runChild serves the command API on dir until killed, printing its address.
@@ -157,8 +159,8 @@ func TestConcurrentCommandsOnOneOrder(t *testing.T) {
 	}{
 		{"memory fake", func(t *testing.T) (commandapi.Store, es.EventStore) {
 			reg := orderRegistry(t)
-			store := newMemStore(reg)
-			return commandapi.NewService(store, reg, es.SystemClock{}, nil), store
+			store := memory.New(reg)
+			return orderapp.NewService(store, reg, es.SystemClock{}, nil), store
 		}},
 		{"embedded store", func(t *testing.T) (commandapi.Store, es.EventStore) {
 			svc, store, _ := openRealStore(t, cosmosdb.Config{Memory: true})

@@ -1,33 +1,32 @@
-package commandapi_test
+// Package memory is an in-memory event store: es.EventStore and
+// es.SnapshotStore in one map, for tests and for trying the command side
+// without a database. It keeps events encoded, as a real store does, so every
+// load goes through the registry and its upcasters; it passes the same
+// acceptance suite as the Cosmos DB store (infra/eventstore/storetest); and it
+// has hooks to inject the failures a caller must handle (an unreachable store,
+// a lost race, a lost acknowledgement).
+package memory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"testing"
+	"time"
 
 	"orderctx/domain/es"
-	"orderctx/domain/order"
-	"orderctx/infra/eventstore/storetest"
 )
 
-// memStore is an in-memory es.EventStore and es.SnapshotStore for tests. It
-// keeps events encoded, as a real store does, so every load goes through the
-// registry; and it has hooks to inject the failures the service must handle.
-// It passes the store acceptance suite (TestMemStoreAcceptance).
-type memStore struct {
+// Store is the in-memory event and snapshot store. The zero value is not
+// usable; call New.
+type Store struct {
 	reg *es.Registry
 
 	mu        sync.Mutex
 	streams   map[string][]es.EncodedEvent
 	snapshots map[string]es.Snapshot
 
-	// Fault injection, read under mu. beforeAppend runs before an append
-	// takes effect; a non-nil error fails the append with it, unless
-	// commitThenFail is set, in which case the append commits and then
-	// reports the error (a lost acknowledgement).
+	// Fault injection, read under mu: see SetBeforeAppend.
 	beforeAppend   func(streamID string, expected int64) error
 	commitThenFail bool
 	// down makes every call fail as an unreachable store would.
@@ -40,32 +39,29 @@ type memStore struct {
 var _ interface {
 	es.EventStore
 	es.SnapshotStore
-} = (*memStore)(nil)
+} = (*Store)(nil)
 
-func newMemStore(reg *es.Registry) *memStore {
-	return &memStore{reg: reg, streams: make(map[string][]es.EncodedEvent), snapshots: make(map[string]es.Snapshot)}
+// MaxEventsPerAppend mirrors the Cosmos DB store's limit (a transactional
+// batch holds at most 100 operations), so code tried here fails the same way.
+const MaxEventsPerAppend = 100
+
+// New returns an empty store that encodes and decodes with reg.
+func New(reg *es.Registry) *Store {
+	return &Store{reg: reg, streams: make(map[string][]es.EncodedEvent), snapshots: make(map[string]es.Snapshot)}
 }
 
-// orderRegistry returns a registry with the order events.
-func orderRegistry(t testing.TB) *es.Registry {
-	t.Helper()
-	reg := es.NewRegistry()
-	if err := order.RegisterEvents(reg); err != nil {
-		t.Fatal(err)
-	}
-	return reg
-}
+// ErrDown is what every call returns while the store is set down.
+var ErrDown = &es.Error{Code: es.Unavailable, Rule: es.RuleStoreUnavailable, Message: "the in-memory store is set down"}
 
-var errDown = &es.Error{Code: es.Unavailable, Rule: es.RuleStoreUnavailable, Message: "memstore is down"}
-
-func (m *memStore) Ready(context.Context) error {
+// Ready reports ErrDown while the store is set down.
+func (m *Store) Ready(context.Context) error {
 	if m.down.Load() {
-		return errDown
+		return ErrDown
 	}
 	return nil
 }
 
-func (m *memStore) Load(ctx context.Context, streamID string) (es.Stream, error) {
+func (m *Store) Load(ctx context.Context, streamID string) (es.Stream, error) {
 	if err := m.check(ctx); err != nil {
 		return es.Stream{}, err
 	}
@@ -91,15 +87,15 @@ func (m *memStore) Load(ctx context.Context, streamID string) (es.Stream, error)
 	return out, nil
 }
 
-func (m *memStore) Append(ctx context.Context, streamID string, expected int64, events []es.Envelope) (es.AppendResult, error) {
+func (m *Store) Append(ctx context.Context, streamID string, expected int64, events []es.Envelope) (es.AppendResult, error) {
 	if err := m.check(ctx); err != nil {
 		return es.AppendResult{}, err
 	}
 	if len(events) == 0 {
 		return es.AppendResult{Version: expected}, nil
 	}
-	if len(events) > 100 {
-		return es.AppendResult{}, es.Errorf(es.Invalid, "es.append_too_large", "at most 100 events per append")
+	if len(events) > MaxEventsPerAppend {
+		return es.AppendResult{}, es.Errorf(es.Invalid, "es.append_too_large", "a command may append at most %d events, not %d", MaxEventsPerAppend, len(events))
 	}
 	enc := make([]es.EncodedEvent, len(events))
 	for i, e := range events {
@@ -134,7 +130,7 @@ func (m *memStore) Append(ctx context.Context, streamID string, expected int64, 
 	return es.AppendResult{Version: expected + int64(len(events)), RequestCharge: 10}, nil
 }
 
-func (m *memStore) FindCommand(ctx context.Context, streamID, commandID string) (*es.CommandRecord, error) {
+func (m *Store) FindCommand(ctx context.Context, streamID, commandID string) (*es.CommandRecord, error) {
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
@@ -154,7 +150,7 @@ func (m *memStore) FindCommand(ctx context.Context, streamID, commandID string) 
 	return rec, nil
 }
 
-func (m *memStore) ReadSnapshot(ctx context.Context, streamID string) (*es.Snapshot, error) {
+func (m *Store) ReadSnapshot(ctx context.Context, streamID string) (*es.Snapshot, error) {
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
@@ -167,7 +163,7 @@ func (m *memStore) ReadSnapshot(ctx context.Context, streamID string) (*es.Snaps
 	return &s, nil
 }
 
-func (m *memStore) WriteSnapshot(ctx context.Context, s es.Snapshot) error {
+func (m *Store) WriteSnapshot(ctx context.Context, s es.Snapshot) error {
 	if err := m.check(ctx); err != nil {
 		return err
 	}
@@ -180,52 +176,55 @@ func (m *memStore) WriteSnapshot(ctx context.Context, s es.Snapshot) error {
 	return nil
 }
 
-func (m *memStore) check(ctx context.Context) error {
+func (m *Store) check(ctx context.Context) error {
 	if m.down.Load() {
-		return errDown
+		return ErrDown
 	}
 	return ctx.Err()
 }
 
-// setBeforeAppend installs a fault hook.
-func (m *memStore) setBeforeAppend(commitThenFail bool, hook func(streamID string, expected int64) error) {
+// SetDown makes every call fail with ErrDown (true) or work again (false).
+func (m *Store) SetDown(down bool) { m.down.Store(down) }
+
+// SetBeforeAppend installs a fault hook that runs before each append takes
+// effect (nil removes it). A non-nil error from hook fails the append with
+// that error; with commitThenFail the append commits first and then reports
+// the error, as a lost acknowledgement would.
+func (m *Store) SetBeforeAppend(commitThenFail bool, hook func(streamID string, expected int64) error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.beforeAppend, m.commitThenFail = hook, commitThenFail
 }
 
-// events returns the stored events of a stream.
-func (m *memStore) events(streamID string) []es.EncodedEvent {
+// Appends counts the appends that committed.
+func (m *Store) Appends() int64 { return m.appends.Load() }
+
+// Loads counts the calls to Load.
+func (m *Store) Loads() int64 { return m.loads.Load() }
+
+// Events returns the stored events of a stream, encoded.
+func (m *Store) Events(streamID string) []es.EncodedEvent {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]es.EncodedEvent(nil), m.streams[streamID]...)
 }
 
-// appendRaw appends payloads as another writer would, bypassing hooks.
-func (m *memStore) appendRaw(t testing.TB, streamID string, commandID string, payloads ...es.Payload) {
-	t.Helper()
+// AppendAs appends payloads as another writer would, bypassing the fault
+// hook, and returns the new stream version.
+func (m *Store) AppendAs(streamID, commandID string, at time.Time, payloads ...es.Payload) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	after := int64(len(m.streams[streamID]))
-	envs, err := m.reg.Stamp(streamID, after, payloads, es.Causation{CommandID: commandID}, t0, nil)
+	envs, err := m.reg.Stamp(streamID, after, payloads, es.Causation{CommandID: commandID}, at, nil)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	for _, e := range envs {
 		enc, err := m.reg.EncodeEnvelope(e)
 		if err != nil {
-			t.Fatal(err)
+			return 0, err
 		}
 		m.streams[streamID] = append(m.streams[streamID], enc)
 	}
+	return after + int64(len(envs)), nil
 }
-
-// TestMemStoreAcceptance holds the fake to the contract every real store
-// passes, so tests against it mean something for the real one.
-func TestMemStoreAcceptance(t *testing.T) {
-	t.Parallel()
-	store := newMemStore(storetest.Registry())
-	storetest.Run(t, func(*testing.T) storetest.Stores { return store })
-}
-
-var errBoom = errors.New("boom")

@@ -1,4 +1,4 @@
-package commandapi_test
+package orderapp_test
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"orderctx/commandapi"
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/domain/orderapp"
+	"orderctx/infra/eventstore/memory"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -32,25 +33,25 @@ func addDecision(orderID, productID string, qty int, price int64) func(*order.Or
 	}
 }
 
-func newService(t testing.TB) (*commandapi.Service, *memStore) {
+func newService(t testing.TB) (*orderapp.Service, *memory.Store) {
 	t.Helper()
 	reg := orderRegistry(t)
-	store := newMemStore(reg)
-	return commandapi.NewService(store, reg, es.NewFixedClock(t0), nil), store
+	store := memory.New(reg)
+	return orderapp.NewService(store, reg, es.NewFixedClock(t0), nil), store
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func TestServiceUpdate(t *testing.T) {
 	t.Parallel()
-	type setup func(t *testing.T, s *memStore)
-	placed := func(t *testing.T, s *memStore) {
-		s.appendRaw(t, order.StreamID("o-1"), "seed", order.OrderPlaced{OrderID: "o-1", BuyerID: "b-1", Currency: "EUR", ShippingAddress: testAddress, Items: []order.Item{}, PlacedAt: t0})
+	type setup func(t *testing.T, s *memory.Store)
+	placed := func(t *testing.T, s *memory.Store) {
+		appendRaw(t, s, order.StreamID("o-1"), "seed", order.OrderPlaced{OrderID: "o-1", BuyerID: "b-1", Currency: "EUR", ShippingAddress: testAddress, Items: []order.Item{}, PlacedAt: t0})
 	}
 	tests := []struct {
 		name        string
 		setup       setup
-		opts        commandapi.UpdateOptions
+		opts        orderapp.UpdateOptions
 		decide      func(*order.Order) error
 		wantCode    string
 		wantRule    string
@@ -60,82 +61,82 @@ func TestServiceUpdate(t *testing.T) {
 		wantDecides int
 		wantReplay  bool
 	}{
-		{name: "place a new order", opts: commandapi.UpdateOptions{CommandID: "c1", RequestHash: "h1"},
+		{name: "place a new order", opts: orderapp.UpdateOptions{CommandID: "c1", RequestHash: "h1"},
 			decide: placeDecision("o-1"), wantVersion: 1, wantEvents: 1, wantDecides: 1},
-		{name: "decide error is returned unchanged", setup: placed, opts: commandapi.UpdateOptions{CommandID: "c1"},
+		{name: "decide error is returned unchanged", setup: placed, opts: orderapp.UpdateOptions{CommandID: "c1"},
 			decide: placeDecision("o-1"), wantCode: es.Conflict, wantRule: order.RuleAlreadyPlaced, wantEvents: 1, wantDecides: 1},
-		{name: "not found from the domain", opts: commandapi.UpdateOptions{CommandID: "c1"},
+		{name: "not found from the domain", opts: orderapp.UpdateOptions{CommandID: "c1"},
 			decide: addDecision("o-1", "p-1", 1, 100), wantCode: es.NotFound, wantRule: order.RuleNotFound, wantDecides: 1},
 		{name: "no events: current version, nothing appended", setup: placed,
 			decide: func(*order.Order) error { return nil }, wantVersion: 1, wantEvents: 1, wantDecides: 1},
-		{name: "expected version matches", setup: placed, opts: commandapi.UpdateOptions{ExpectedVersion: ptr(int64(1))},
+		{name: "expected version matches", setup: placed, opts: orderapp.UpdateOptions{ExpectedVersion: ptr(int64(1))},
 			decide: addDecision("o-1", "p-1", 1, 100), wantVersion: 2, wantEvents: 2, wantDecides: 1},
-		{name: "expected version is stale", setup: placed, opts: commandapi.UpdateOptions{ExpectedVersion: ptr(int64(0))},
+		{name: "expected version is stale", setup: placed, opts: orderapp.UpdateOptions{ExpectedVersion: ptr(int64(0))},
 			decide: addDecision("o-1", "p-1", 1, 100), wantCode: es.Precondition, wantRule: es.RuleStaleVersion, wantEvents: 1},
-		{name: "same command id and hash replays", setup: func(t *testing.T, s *memStore) {
+		{name: "same command id and hash replays", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
-			s.appendRaw(t, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})
-		}, opts: commandapi.UpdateOptions{CommandID: "c9", RequestHash: ""},
+			appendRaw(t, s, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})
+		}, opts: orderapp.UpdateOptions{CommandID: "c9", RequestHash: ""},
 			decide: addDecision("o-1", "p", 1, 5), wantVersion: 2, wantEvents: 2, wantReplay: true},
-		{name: "same command id with another hash is refused", setup: func(t *testing.T, s *memStore) {
+		{name: "same command id with another hash is refused", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
-			s.appendRaw(t, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})
-		}, opts: commandapi.UpdateOptions{CommandID: "c9", RequestHash: "other"},
+			appendRaw(t, s, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})
+		}, opts: orderapp.UpdateOptions{CommandID: "c9", RequestHash: "other"},
 			decide: addDecision("o-1", "p", 1, 5), wantCode: es.Conflict, wantRule: es.RuleCommandReused, wantEvents: 2},
-		{name: "replay wins over a stale expected version", setup: func(t *testing.T, s *memStore) {
+		{name: "replay wins over a stale expected version", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
-			s.appendRaw(t, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})
-			s.appendRaw(t, order.StreamID("o-1"), "c10", order.ItemRemoved{OrderID: "o-1", ProductID: "p"})
-		}, opts: commandapi.UpdateOptions{CommandID: "c9", ExpectedVersion: ptr(int64(1))},
+			appendRaw(t, s, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})
+			appendRaw(t, s, order.StreamID("o-1"), "c10", order.ItemRemoved{OrderID: "o-1", ProductID: "p"})
+		}, opts: orderapp.UpdateOptions{CommandID: "c9", ExpectedVersion: ptr(int64(1))},
 			decide: addDecision("o-1", "p", 1, 5), wantVersion: 2, wantEvents: 3, wantReplay: true},
-		{name: "one lost race is retried on the new state", setup: func(t *testing.T, s *memStore) {
+		{name: "one lost race is retried on the new state", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
 			var once sync.Once
-			s.setBeforeAppend(false, func(stream string, _ int64) error {
+			s.SetBeforeAppend(false, func(stream string, _ int64) error {
 				once.Do(func() {
-					s.appendRaw(t, stream, "rival", order.ItemAdded{OrderID: "o-1", ProductID: "rival", Name: "R", Quantity: 1, UnitPrice: eur(7), Discount: eur(0)})
+					appendRaw(t, s, stream, "rival", order.ItemAdded{OrderID: "o-1", ProductID: "rival", Name: "R", Quantity: 1, UnitPrice: eur(7), Discount: eur(0)})
 				})
 				return nil
 			})
-		}, opts: commandapi.UpdateOptions{CommandID: "c1"},
+		}, opts: orderapp.UpdateOptions{CommandID: "c1"},
 			decide: addDecision("o-1", "p-1", 1, 100), wantVersion: 3, wantEvents: 3, wantDecides: 2},
-		{name: "a lost race with a pinned version is stale", setup: func(t *testing.T, s *memStore) {
+		{name: "a lost race with a pinned version is stale", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
-			s.setBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
-		}, opts: commandapi.UpdateOptions{CommandID: "c1", ExpectedVersion: ptr(int64(1))},
+			s.SetBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
+		}, opts: orderapp.UpdateOptions{CommandID: "c1", ExpectedVersion: ptr(int64(1))},
 			decide: addDecision("o-1", "p-1", 1, 100), wantCode: es.Precondition, wantRule: es.RuleStaleVersion, wantEvents: 1, wantDecides: 1},
-		{name: "retries are bounded", setup: func(t *testing.T, s *memStore) {
+		{name: "retries are bounded", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
-			s.setBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
-		}, opts: commandapi.UpdateOptions{CommandID: "c1", MaxRetries: 2},
+			s.SetBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
+		}, opts: orderapp.UpdateOptions{CommandID: "c1", MaxRetries: 2},
 			decide: addDecision("o-1", "p-1", 1, 100), wantIs: es.ErrConcurrency, wantCode: es.Conflict, wantRule: es.RuleConcurrency, wantEvents: 1, wantDecides: 3},
-		{name: "default retry bound", setup: func(t *testing.T, s *memStore) {
+		{name: "default retry bound", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
-			s.setBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
-		}, opts: commandapi.UpdateOptions{CommandID: "c1"},
-			decide: addDecision("o-1", "p-1", 1, 100), wantIs: es.ErrConcurrency, wantEvents: 1, wantDecides: commandapi.DefaultMaxRetries + 1},
-		{name: "lost acknowledgement is recognised as our own commit", setup: func(t *testing.T, s *memStore) {
+			s.SetBeforeAppend(false, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
+		}, opts: orderapp.UpdateOptions{CommandID: "c1"},
+			decide: addDecision("o-1", "p-1", 1, 100), wantIs: es.ErrConcurrency, wantEvents: 1, wantDecides: orderapp.DefaultMaxRetries + 1},
+		{name: "lost acknowledgement is recognised as our own commit", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
 			var calls atomic.Int64
-			s.setBeforeAppend(true, func(string, int64) error {
+			s.SetBeforeAppend(true, func(string, int64) error {
 				if calls.Add(1) == 1 {
 					return fmt.Errorf("append: %w", es.ErrConcurrency)
 				}
 				return nil
 			})
-		}, opts: commandapi.UpdateOptions{CommandID: "c1", RequestHash: "h"},
+		}, opts: orderapp.UpdateOptions{CommandID: "c1", RequestHash: "h"},
 			decide: addDecision("o-1", "p-1", 1, 100), wantVersion: 2, wantEvents: 2, wantDecides: 1, wantReplay: true},
-		{name: "lost acknowledgement with a pinned version", setup: func(t *testing.T, s *memStore) {
+		{name: "lost acknowledgement with a pinned version", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
-			s.setBeforeAppend(true, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
-		}, opts: commandapi.UpdateOptions{CommandID: "c1", RequestHash: "h", ExpectedVersion: ptr(int64(1))},
+			s.SetBeforeAppend(true, func(string, int64) error { return fmt.Errorf("append: %w", es.ErrConcurrency) })
+		}, opts: orderapp.UpdateOptions{CommandID: "c1", RequestHash: "h", ExpectedVersion: ptr(int64(1))},
 			decide: addDecision("o-1", "p-1", 1, 100), wantVersion: 2, wantEvents: 2, wantDecides: 1, wantReplay: true},
-		{name: "unavailable store", setup: func(t *testing.T, s *memStore) { s.down.Store(true) },
-			opts: commandapi.UpdateOptions{CommandID: "c1"}, decide: placeDecision("o-1"), wantCode: es.Unavailable, wantRule: es.RuleStoreUnavailable},
-		{name: "unavailable store without command id", setup: func(t *testing.T, s *memStore) { s.down.Store(true) },
+		{name: "unavailable store", setup: func(t *testing.T, s *memory.Store) { s.SetDown(true) },
+			opts: orderapp.UpdateOptions{CommandID: "c1"}, decide: placeDecision("o-1"), wantCode: es.Unavailable, wantRule: es.RuleStoreUnavailable},
+		{name: "unavailable store without command id", setup: func(t *testing.T, s *memory.Store) { s.SetDown(true) },
 			decide: placeDecision("o-1"), wantCode: es.Unavailable, wantRule: es.RuleStoreUnavailable},
-		{name: "store failure on append is passed on", setup: func(t *testing.T, s *memStore) {
-			s.setBeforeAppend(false, func(string, int64) error { return errBoom })
+		{name: "store failure on append is passed on", setup: func(t *testing.T, s *memory.Store) {
+			s.SetBeforeAppend(false, func(string, int64) error { return errBoom })
 		}, decide: placeDecision("o-1"), wantIs: errBoom, wantCode: es.Internal, wantDecides: 1},
 	}
 	for _, tc := range tests {
@@ -171,7 +172,7 @@ func TestServiceUpdate(t *testing.T) {
 			if got := int(decides.Load()); got != tc.wantDecides {
 				t.Errorf("decide ran %d times, want %d", got, tc.wantDecides)
 			}
-			if got := len(store.events(order.StreamID("o-1"))); got != tc.wantEvents {
+			if got := len(store.Events(order.StreamID("o-1"))); got != tc.wantEvents {
 				t.Errorf("stream has %d events, want %d", got, tc.wantEvents)
 			}
 		})
@@ -181,13 +182,13 @@ func TestServiceUpdate(t *testing.T) {
 func TestServiceStampsMetadata(t *testing.T) {
 	t.Parallel()
 	svc, store := newService(t)
-	res, err := svc.Update(context.Background(), "o-1", commandapi.UpdateOptions{
+	res, err := svc.Update(context.Background(), "o-1", orderapp.UpdateOptions{
 		CommandID: "cmd-1", RequestHash: "hash-1", CorrelationID: "corr-1", CausationID: "req-1",
 	}, placeDecision("o-1", order.ItemInput{ProductID: "p-1", Name: "P", Quantity: 2, UnitPrice: eur(150)}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs := store.events(order.StreamID("o-1"))
+	evs := store.Events(order.StreamID("o-1"))
 	if len(evs) != 1 || len(res.EventIDs) != 1 || res.RequestCharge != 11 {
 		t.Fatalf("events %d, result %+v", len(evs), res)
 	}
@@ -210,7 +211,7 @@ func TestServiceLoadsFromSnapshot(t *testing.T) {
 	for i, decide := range []func(*order.Order) error{
 		placeDecision("o-1"), addDecision("o-1", "p-1", 1, 100), addDecision("o-1", "p-2", 2, 50),
 	} {
-		if _, err := svc.Update(ctx, "o-1", commandapi.UpdateOptions{CommandID: fmt.Sprint("c", i)}, decide); err != nil {
+		if _, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: fmt.Sprint("c", i)}, decide); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -230,7 +231,7 @@ func TestServiceLoadsFromSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var total order.Money
-	res, err := svc.Update(ctx, "o-1", commandapi.UpdateOptions{CommandID: "pay"}, func(o *order.Order) error {
+	res, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "pay"}, func(o *order.Order) error {
 		total = o.Total()
 		return o.Pay(order.PayOrder{OrderID: "o-1", PaymentReference: "ref", Amount: o.Total()}, t0)
 	})
@@ -241,7 +242,7 @@ func TestServiceLoadsFromSnapshot(t *testing.T) {
 		t.Fatalf("total from snapshot plus events = %v, want 200 EUR", total)
 	}
 	// A command inside the snapshot is found through the store, not the loaded events.
-	res, err = svc.Update(ctx, "o-1", commandapi.UpdateOptions{CommandID: "c1"}, addDecision("o-1", "p-1", 1, 100))
+	res, err = svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "c1"}, addDecision("o-1", "p-1", 1, 100))
 	if err != nil || !res.Replayed || res.Version != 2 {
 		t.Fatalf("retry of a command inside the snapshot = %+v, %v", res, err)
 	}
@@ -253,7 +254,7 @@ func TestServiceLoadsFromSnapshot(t *testing.T) {
 	if err := store.WriteSnapshot(ctx, bad); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Update(ctx, "o-1", commandapi.UpdateOptions{}, func(*order.Order) error { return nil })
+	_, err = svc.Update(ctx, "o-1", orderapp.UpdateOptions{}, func(*order.Order) error { return nil })
 	if es.ErrorCode(err) != es.Internal {
 		t.Fatalf("Update with a foreign snapshot: %v", err)
 	}
@@ -263,7 +264,7 @@ func TestServiceConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	svc, store := newService(t)
 	ctx := context.Background()
-	if _, err := svc.Update(ctx, "o-1", commandapi.UpdateOptions{CommandID: "place"}, placeDecision("o-1")); err != nil {
+	if _, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "place"}, placeDecision("o-1")); err != nil {
 		t.Fatal(err)
 	}
 	const writers = 16
@@ -273,7 +274,7 @@ func TestServiceConcurrentWriters(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := svc.Update(ctx, "o-1", commandapi.UpdateOptions{CommandID: fmt.Sprint("w", w), MaxRetries: 100},
+			_, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: fmt.Sprint("w", w), MaxRetries: 100},
 				addDecision("o-1", fmt.Sprint("p-", w), 1, 10))
 			switch {
 			case err == nil:
@@ -286,7 +287,7 @@ func TestServiceConcurrentWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	evs := store.events("order-o-1")
+	evs := store.Events("order-o-1")
 	if int64(len(evs)) != 1+accepted.Load() || accepted.Load()+conflicts.Load() != writers {
 		t.Fatalf("%d events for %d accepted, %d conflicts", len(evs), accepted.Load(), conflicts.Load())
 	}
@@ -303,11 +304,11 @@ func TestServiceBackoffHonoursContext(t *testing.T) {
 	t.Parallel()
 	svc, store := newService(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	store.setBeforeAppend(false, func(string, int64) error {
+	store.SetBeforeAppend(false, func(string, int64) error {
 		cancel()
 		return fmt.Errorf("append: %w", es.ErrConcurrency)
 	})
-	_, err := svc.Update(ctx, "o-1", commandapi.UpdateOptions{MaxRetries: 1000}, placeDecision("o-1"))
+	_, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{MaxRetries: 1000}, placeDecision("o-1"))
 	if !errors.Is(err, context.Canceled) || es.ErrorCode(err) != es.Unavailable {
 		t.Fatalf("err = %v (code %s), want a canceled, unavailable error", err, es.ErrorCode(err))
 	}
@@ -319,15 +320,15 @@ func TestServiceReady(t *testing.T) {
 	if err := svc.Ready(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	store.down.Store(true)
+	store.SetDown(true)
 	if err := svc.Ready(context.Background()); es.ErrorCode(err) != es.Unavailable {
 		t.Fatalf("Ready with the store down = %v", err)
 	}
-	custom := commandapi.NewService(store, orderRegistry(t), es.SystemClock{}, func(context.Context) error { return errBoom })
+	custom := orderapp.NewService(store, orderRegistry(t), es.SystemClock{}, func(context.Context) error { return errBoom })
 	if err := custom.Ready(context.Background()); !errors.Is(err, errBoom) {
 		t.Fatalf("Ready with a probe = %v", err)
 	}
-	if _, err := svc.Update(context.Background(), "o-1", commandapi.UpdateOptions{}, nil); es.ErrorCode(err) != es.Internal {
+	if _, err := svc.Update(context.Background(), "o-1", orderapp.UpdateOptions{}, nil); es.ErrorCode(err) != es.Internal {
 		t.Fatalf("Update with nil decide = %v", err)
 	}
 }
@@ -335,14 +336,14 @@ func TestServiceReady(t *testing.T) {
 func TestNewServiceRefusesNil(t *testing.T) {
 	t.Parallel()
 	reg := orderRegistry(t)
-	store := newMemStore(reg)
+	store := memory.New(reg)
 	tests := []struct {
 		name string
 		call func()
 	}{
-		{"store", func() { commandapi.NewService(nil, reg, es.SystemClock{}, nil) }},
-		{"registry", func() { commandapi.NewService(store, nil, es.SystemClock{}, nil) }},
-		{"clock", func() { commandapi.NewService(store, reg, nil, nil) }},
+		{"store", func() { orderapp.NewService(nil, reg, es.SystemClock{}, nil) }},
+		{"registry", func() { orderapp.NewService(store, nil, es.SystemClock{}, nil) }},
+		{"clock", func() { orderapp.NewService(store, reg, nil, nil) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,11 @@
-package commandapi
+// Package orderapp is the application service of the order aggregate: it
+// runs one command against an order through any es.EventStore, keeping the
+// optimistic-concurrency loop, the idempotency check and the stamping of event
+// metadata out of both the domain and the ports. Every port calls it: the
+// command API's handlers, and the consumers and tools that need an order
+// rebuilt from its snapshot and events (Rebuild). It imports only the standard
+// library and the domain.
+package orderapp
 
 import (
 	"context"
@@ -22,8 +29,8 @@ const (
 	retryBackoffCap  = 50 * time.Millisecond
 )
 
-// Service is the command side's application service: it implements Store on
-// top of any es.EventStore, keeping the optimistic-concurrency loop, the
+// Service is the command side's application service on top of any
+// es.EventStore, keeping the optimistic-concurrency loop, the
 // idempotency check and the stamping of event metadata out of both the domain
 // and the HTTP handlers.
 type Service struct {
@@ -35,8 +42,6 @@ type Service struct {
 	backoff    func(attempt int) time.Duration
 }
 
-var _ Store = (*Service)(nil)
-
 // NewService returns a Service that appends through store the events that reg
 // knows, stamped with clock's time. ready probes the store for Ready; when it
 // is nil, store's own Ready(ctx) error method is used if it has one, and the
@@ -44,13 +49,13 @@ var _ Store = (*Service)(nil)
 // programming error and panics, so a half-wired service never starts.
 func NewService(store es.EventStore, reg *es.Registry, clock es.Clock, ready func(context.Context) error) *Service {
 	if store == nil {
-		panic("commandapi.NewService: nil event store")
+		panic("orderapp.NewService: nil event store")
 	}
 	if reg == nil {
-		panic("commandapi.NewService: nil registry")
+		panic("orderapp.NewService: nil registry")
 	}
 	if clock == nil {
-		panic("commandapi.NewService: nil clock")
+		panic("orderapp.NewService: nil clock")
 	}
 	if ready == nil {
 		if r, ok := store.(interface{ Ready(context.Context) error }); ok {
@@ -73,7 +78,25 @@ func jitteredBackoff(attempt int) time.Duration {
 // Ready reports whether the event store can be reached.
 func (s *Service) Ready(ctx context.Context) error { return s.ready(ctx) }
 
-// Update runs one command against an order; see Store.Update for the contract.
+// Update runs one command against an order. It loads the order (latest
+// snapshot plus the events after it), calls decide, and appends every event
+// decide recorded in one atomic batch at the loaded version.
+//
+// Errors (inspect with es.ErrorCode / errors.Is):
+//   - whatever decide returns, unchanged (domain errors: invalid, not found,
+//     precondition, conflict), and nothing is appended;
+//   - es.Precondition with rule es.RuleStaleVersion when opts.ExpectedVersion
+//     is set and the stream is at another version;
+//   - es.ErrConcurrency (wrapped) when another writer appended first and
+//     the retries allowed by opts are used up (no retries when ExpectedVersion is set);
+//   - es.Conflict with rule es.RuleCommandReused when opts.CommandID already
+//     committed on this stream with a different opts.RequestHash;
+//   - es.Unavailable with rule es.RuleStoreUnavailable when the store cannot be reached.
+//
+// When opts.CommandID already committed on this stream with the same
+// RequestHash, Update appends nothing, does not call decide, and returns
+// the original result with Replayed set. With an error, the result carries
+// only RequestCharge: what the failed attempts cost, for logs.
 //
 // Every attempt first looks for opts.CommandID on the stream, so a retried
 // command is answered from what it committed. When the stream loaded without
@@ -194,7 +217,7 @@ func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts Up
 	if rec != nil {
 		return replayed(orderID, rec, opts)
 	}
-	o, err := rebuild(orderID, stream)
+	o, err := Rebuild(orderID, stream)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -235,12 +258,12 @@ func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts Up
 	return UpdateResult{OrderID: orderID, Version: version, EventIDs: ids}, nil
 }
 
-// rebuild restores the order from the loaded stream. A snapshot the order
+// Rebuild restores the order from the loaded stream. A snapshot the order
 // cannot use is an internal error here rather than a silent full replay,
 // because es.EventStore.Load already returned only the events after it; the
 // store is told which snapshots orders accept (eventstore's AcceptSnapshots,
 // set in the wiring), so this only happens to a corrupt snapshot.
-func rebuild(orderID string, stream es.Stream) (*order.Order, error) {
+func Rebuild(orderID string, stream es.Stream) (*order.Order, error) {
 	var (
 		o   *order.Order
 		err error
@@ -266,4 +289,33 @@ func rebuild(orderID string, stream es.Stream) (*order.Order, error) {
 // cause for errors.Is.
 func unavailable(cause error, format string, args ...any) error {
 	return fmt.Errorf("%w: %w", es.Errorf(es.Unavailable, es.RuleStoreUnavailable, format, args...), cause)
+}
+
+// UpdateOptions carry what the store needs besides the decision.
+type UpdateOptions struct {
+	// ExpectedVersion pins the stream version the command was decided on
+	// (If-Match); nil means "whatever is current", with automatic retries.
+	ExpectedVersion *int64
+	// CommandID identifies the command for idempotency (from Idempotency-Key,
+	// or generated). It is stored on every event the command produced.
+	CommandID string
+	// RequestHash fingerprints the request (method, path, body) so a reused
+	// CommandID with a different request is refused instead of replayed.
+	RequestHash string
+	// CorrelationID and CausationID are stored in every event's metadata.
+	CorrelationID string
+	CausationID   string
+	// MaxRetries bounds reload-and-decide-again rounds on a concurrency
+	// conflict when ExpectedVersion is nil (0 means the store's default).
+	MaxRetries int
+}
+
+// UpdateResult is what a committed (or replayed) command produced.
+type UpdateResult struct {
+	OrderID  string
+	Version  int64    // the stream version after the command
+	EventIDs []string // ids of the events the command appended, in order
+	Replayed bool     // true when an earlier identical command's result was returned
+	// RequestCharge is the store's cost of the command (Cosmos DB RU), for logs.
+	RequestCharge float64
 }
