@@ -1,5 +1,8 @@
 // Command orderctx is the single binary of the order service: the embedded
-// Cosmos DB-compatible server and, as they arrive, the APIs and consumers.
+// Cosmos DB-compatible server, the APIs, the change-feed consumers and the
+// tools. Each subcommand's wiring lives beside its package as a small Main
+// type (flags, run, close); this file is only the dispatch table, and dev.go
+// composes the whole system in one process.
 package main
 
 import (
@@ -11,20 +14,37 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
+
+	"orderctx/commandapi"
+	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmosbench"
 )
 
-// command is one subcommand of the binary.
+// program is one subcommand: its flags are parsed, it runs until the context
+// ends (or it fails), and it is closed.
+type program interface {
+	ParseFlags(args []string) error
+	Run(ctx context.Context) error
+	Close() error
+}
+
+// command is one entry of the dispatch table. A command with subcommands
+// (bench cosmos) takes its first argument as the subcommand's name.
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string) error
+	new     func() program
+	sub     map[string]func() program
 }
 
 var commands = map[string]command{
-	"cosmos":     {"run the embedded Cosmos DB-compatible server (emulator-compatible endpoint)", runCosmos},
-	"bench":      {"measure a component under load (bench cosmos)", runBench},
-	"commandapi": {"run the command API (HTTP, 127.0.0.1:8080)", runCommandAPI},
-	"dev":        {"run the whole system in one process on the embedded store", runDev},
+	"cosmos":     {summary: "run the embedded Cosmos DB-compatible server (emulator-compatible endpoint)", new: func() program { return cosmosemu.NewMain() }},
+	"commandapi": {summary: "run the command API (HTTP, 127.0.0.1:8080)", new: func() program { return commandapi.NewMain() }},
+	"dev":        {summary: "run the whole system in one process on the embedded store", new: func() program { return newDev() }},
+	"bench": {summary: "measure a component under load (bench cosmos)", sub: map[string]func() program{
+		"cosmos": func() program { return cosmosbench.NewMain() },
+	}},
 }
 
 func usage() {
@@ -40,23 +60,54 @@ func usage() {
 	fmt.Fprintln(os.Stderr, "\nRun 'orderctx <command> -h' for a command's flags.")
 }
 
+// resolve finds the program a command line names, and the arguments left for it.
+func resolve(args []string) (program, []string, error) {
+	cmd, ok := commands[args[0]]
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown command %q", args[0])
+	}
+	if cmd.sub == nil {
+		return cmd.new(), args[1:], nil
+	}
+	names := make([]string, 0, len(cmd.sub))
+	for n := range cmd.sub {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(args) < 2 || cmd.sub[args[1]] == nil {
+		return nil, nil, fmt.Errorf("usage: orderctx %s <%s> [flags]", args[0], strings.Join(names, "|"))
+	}
+	return cmd.sub[args[1]](), args[2:], nil
+}
+
+// run parses, runs and closes one program; a failure to close is reported
+// when the run itself succeeded.
+func run(ctx context.Context, p program, args []string) error {
+	if err := p.ParseFlags(args); err != nil {
+		return err
+	}
+	err := p.Run(ctx)
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 func main() {
-	if len(os.Args) < 2 {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		os.Exit(2)
 	}
-	cmd, ok := commands[os.Args[1]]
-	if !ok {
-		if os.Args[1] != "-h" && os.Args[1] != "--help" && os.Args[1] != "help" {
-			fmt.Fprintf(os.Stderr, "orderctx: unknown command %q\n\n", os.Args[1])
-		}
+	p, args, err := resolve(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "orderctx: %v\n\n", err)
 		usage()
 		os.Exit(2)
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := cmd.run(ctx, os.Args[2:]); err != nil {
+	if err := run(ctx, p, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}

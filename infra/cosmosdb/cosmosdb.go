@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -83,6 +84,31 @@ func ConfigFromEnv() Config {
 		InsecureTLS: os.Getenv("COSMOS_INSECURE_TLS") == "true",
 	}
 	return cfg
+}
+
+// RegisterFlags binds the store settings to flags, with cfg's current values
+// (usually from ConfigFromEnv) as defaults. The account key has no flag on
+// purpose: a key on the command line is visible to every user of the machine
+// (ps, shell history); it comes from COSMOS_KEY or, when absent, Microsoft
+// Entra ID.
+func (cfg *Config) RegisterFlags(fs *flag.FlagSet) {
+	cfg.defaults()
+	fs.StringVar(&cfg.Endpoint, "cosmos-endpoint", cfg.Endpoint, "Cosmos DB account endpoint (COSMOS_ENDPOINT); empty runs the embedded store in-process")
+	fs.StringVar(&cfg.Database, "cosmos-database", cfg.Database, "database name (COSMOS_DATABASE)")
+	fs.BoolVar(&cfg.SkipCreate, "cosmos-skip-create", cfg.SkipCreate, "do not create the database and containers (COSMOS_SKIP_CREATE=true)")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory of the embedded store (ORDERCTX_DATA)")
+	fs.BoolVar(&cfg.Memory, "memory", cfg.Memory, "keep the embedded store in memory only (nothing survives a restart)")
+}
+
+// Describe says where the store is, for a start-up log line.
+func (cfg Config) Describe() string {
+	switch {
+	case cfg.Endpoint != "":
+		return cfg.Endpoint
+	case cfg.Memory:
+		return "embedded store in memory"
+	}
+	return "embedded store in " + cfg.DataDir
 }
 
 func (cfg *Config) defaults() {

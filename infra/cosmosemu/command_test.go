@@ -1,4 +1,4 @@
-package main
+package cosmosemu_test
 
 import (
 	"bytes"
@@ -33,23 +33,23 @@ type cosmosCommand struct {
 	stop func() error
 }
 
-// startCosmosCommand runs runCosmos (what `orderctx cosmos` dispatches to)
+// startCosmosCommand runs the cosmos command (what `orderctx cosmos` dispatches to)
 // with args plus -addr 127.0.0.1:<free port>, waits until it accepts
 // connections, and stops it when the test ends.
 func startCosmosCommand(t *testing.T, args ...string) *cosmosCommand {
 	t.Helper()
 	if os.Getenv("GOGC") == "" {
-		// runCosmos tunes the GC of the whole process unless GOGC is set:
+		// the cosmos command tunes the GC of the whole process unless GOGC is set:
 		// leave the test process as it was.
 		t.Setenv("GOGC", "100")
 	}
 	// The free port is found by listening on port 0 and closing; should
-	// another process take it before runCosmos listens, try another.
+	// another process take it before the cosmos command listens, try another.
 	for attempt := 0; ; attempt++ {
 		addr := freeLoopbackAddr(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- runCosmos(ctx, append(append([]string{}, args...), "-addr", addr)) }()
+		go func() { done <- runMain(ctx, append(append([]string{}, args...), "-addr", addr)) }()
 		err := waitAccepting(addr, done)
 		if err == nil {
 			var once sync.Once
@@ -325,4 +325,14 @@ func TestCosmosCommandHTTPSKeepsCertificate(t *testing.T) {
 	again := sdkClient(t, "https://"+second.addr+"/", cosmosemu.EmulatorKey, trusting())
 	c2, _ := again.NewContainer("tls", "items")
 	readItem(t, c2, "a")
+}
+
+// runMain runs the command as `orderctx cosmos args...` would.
+func runMain(ctx context.Context, args []string) error {
+	m := cosmosemu.NewMain()
+	if err := m.ParseFlags(args); err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
 }

@@ -14,33 +14,42 @@ import (
 // emulator's address, so tools configured for it connect unchanged.
 const devEmulatorAddr = "127.0.0.1:8081"
 
-// runDev runs the whole system in one process on the embedded store: the
+// dev runs the whole system in one process on the embedded store: the
 // command API on 127.0.0.1:8080 and, with -emulator, the store's
 // emulator-compatible endpoint on https://localhost:8081. COSMOS_ENDPOINT is
 // ignored here: dev never touches a real account.
-func runDev(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	addr := fs.String("addr", commandapi.DefaultAddr, "listen address of the command API")
-	emulator := fs.Bool("emulator", false, "also serve the embedded store at https://localhost:8081 (the emulator's address and key)")
-	dataDir := fs.String("data", ".orderctx", "data directory of the embedded store")
-	memory := fs.Bool("memory", false, "keep everything in memory (nothing survives a restart)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg := cosmosdb.Config{Database: "orderctx", DataDir: *dataDir, Memory: *memory}
-	if *emulator {
-		cfg.EmulatorAddr = devEmulatorAddr
-	}
-	log := slog.Default()
-	side, err := openCommandSide(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer side.Close()
-	return runComponents(ctx,
-		func(ctx context.Context) error { return side.api.Run(ctx, *addr) },
-	)
+type dev struct {
+	emulator bool
+	command  *commandapi.Main
 }
+
+func newDev() *dev {
+	cmd := commandapi.NewMain()
+	cmd.Store = cosmosdb.Config{Database: "orderctx", DataDir: ".orderctx"}
+	return &dev{command: cmd}
+}
+
+func (d *dev) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.StringVar(&d.command.Addr, "addr", d.command.Addr, "listen address of the command API")
+	fs.BoolVar(&d.emulator, "emulator", false, "also serve the embedded store at https://localhost:8081 (the emulator's address and key)")
+	fs.StringVar(&d.command.Store.DataDir, "data", d.command.Store.DataDir, "data directory of the embedded store")
+	fs.BoolVar(&d.command.Store.Memory, "memory", false, "keep everything in memory (nothing survives a restart)")
+	return fs.Parse(args)
+}
+
+func (d *dev) Run(ctx context.Context) error {
+	if d.emulator {
+		d.command.Store.EmulatorAddr = devEmulatorAddr
+	}
+	d.command.Log = slog.Default()
+	if err := d.command.Open(ctx); err != nil {
+		return err
+	}
+	return runComponents(ctx, d.command.Run)
+}
+
+func (d *dev) Close() error { return d.command.Close() }
 
 // runComponents runs components until ctx is done or one fails; a failure
 // stops the others, and the first error is returned.
