@@ -81,6 +81,21 @@ func (r *Registry) Register(eventType string, schemaVersion int, newPayload func
 	return nil
 }
 
+// VersionedPayload is a payload that names its current schema version, so
+// that it can be registered from its type alone (Register).
+type VersionedPayload interface {
+	Payload
+	SchemaVersion() int
+}
+
+// Register adds the event type T under the name and current schema version
+// that T itself reports, so each event is spelled once, in its type.
+func Register[T VersionedPayload](r *Registry) error {
+	var zero T
+	// *T has T's methods, so the assertion always holds.
+	return r.Register(zero.EventType(), zero.SchemaVersion(), func() Payload { return any(new(T)).(Payload) })
+}
+
 // RegisterUpcaster adds the step from fromVersion to fromVersion+1 of a
 // registered event type. Steps are chained when decoding, so each release only
 // writes the step from the previous version.

@@ -233,3 +233,33 @@ func TestNewEventID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// versioned names its type and schema version itself.
+type versioned struct {
+	N int `json:"n"`
+}
+
+func (versioned) EventType() string  { return "test.versioned" }
+func (versioned) SchemaVersion() int { return 3 }
+
+func TestRegisterFromType(t *testing.T) {
+	t.Parallel()
+	r := es.NewRegistry()
+	if err := es.Register[versioned](r); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := r.SchemaVersion("test.versioned"); !ok || v != 3 {
+		t.Fatalf("schema version = %d, %v; want 3", v, ok)
+	}
+	name, v, data, err := r.Encode(versioned{N: 7})
+	if err != nil || name != "test.versioned" || v != 3 {
+		t.Fatalf("encode = %s v%d, %v", name, v, err)
+	}
+	p, err := r.Decode(name, v, data)
+	if err != nil || p != (versioned{N: 7}) {
+		t.Fatalf("decode = %#v, %v; want the value type back", p, err)
+	}
+	if err := es.Register[versioned](r); err == nil {
+		t.Fatal("registering a type twice succeeded")
+	}
+}

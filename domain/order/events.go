@@ -8,38 +8,27 @@ import (
 	"orderctx/domain/es"
 )
 
-// Logical event type names. They are stored with every event and must never
-// change; a new meaning gets a new name.
+// Logical event type names, one per payload type. They are stored with every
+// event and must never change; a new meaning gets a new name.
 const (
-	// EventOrderPlaced names OrderPlaced.
-	EventOrderPlaced = "order.placed"
-	// EventItemAdded names ItemAdded.
-	EventItemAdded = "order.item_added"
-	// EventItemRemoved names ItemRemoved.
-	EventItemRemoved = "order.item_removed"
-	// EventOrderPaid names OrderPaid.
-	EventOrderPaid = "order.paid"
-	// EventOrderShipped names OrderShipped.
-	EventOrderShipped = "order.shipped"
-	// EventOrderCancelled names OrderCancelled.
+	EventOrderPlaced    = "order.placed"
+	EventItemAdded      = "order.item_added"
+	EventItemRemoved    = "order.item_removed"
+	EventOrderPaid      = "order.paid"
+	EventOrderShipped   = "order.shipped"
 	EventOrderCancelled = "order.cancelled"
 )
 
 // Current schema versions of the event payloads. Raising one requires an
-// upcaster from the previous version in RegisterEvents.
+// upcaster from the previous version in RegisterEvents. OrderPlaced is at 2:
+// v1 had the address fields flat at the top level of the payload, v2 nests
+// them under shippingAddress.
 const (
-	// OrderPlacedSchemaVersion is 2: v1 had the address fields flat at the top
-	// level of the payload, v2 nests them under shippingAddress.
-	OrderPlacedSchemaVersion = 2
-	// ItemAddedSchemaVersion is the current schema version of ItemAdded.
-	ItemAddedSchemaVersion = 1
-	// ItemRemovedSchemaVersion is the current schema version of ItemRemoved.
-	ItemRemovedSchemaVersion = 1
-	// OrderPaidSchemaVersion is the current schema version of OrderPaid.
-	OrderPaidSchemaVersion = 1
-	// OrderShippedSchemaVersion is the current schema version of OrderShipped.
-	OrderShippedSchemaVersion = 1
-	// OrderCancelledSchemaVersion is the current schema version of OrderCancelled.
+	OrderPlacedSchemaVersion    = 2
+	ItemAddedSchemaVersion      = 1
+	ItemRemovedSchemaVersion    = 1
+	OrderPaidSchemaVersion      = 1
+	OrderShippedSchemaVersion   = 1
 	OrderCancelledSchemaVersion = 1
 )
 
@@ -102,41 +91,30 @@ type OrderCancelled struct {
 	CancelledAt time.Time `json:"cancelledAt"`
 }
 
-// EventType returns EventOrderPlaced.
-func (OrderPlaced) EventType() string { return EventOrderPlaced }
+// Each payload names its logical type and current schema version (es.VersionedPayload).
 
-// EventType returns EventItemAdded.
-func (ItemAdded) EventType() string { return EventItemAdded }
-
-// EventType returns EventItemRemoved.
-func (ItemRemoved) EventType() string { return EventItemRemoved }
-
-// EventType returns EventOrderPaid.
-func (OrderPaid) EventType() string { return EventOrderPaid }
-
-// EventType returns EventOrderShipped.
-func (OrderShipped) EventType() string { return EventOrderShipped }
-
-// EventType returns EventOrderCancelled.
+func (OrderPlaced) EventType() string    { return EventOrderPlaced }
+func (ItemAdded) EventType() string      { return EventItemAdded }
+func (ItemRemoved) EventType() string    { return EventItemRemoved }
+func (OrderPaid) EventType() string      { return EventOrderPaid }
+func (OrderShipped) EventType() string   { return EventOrderShipped }
 func (OrderCancelled) EventType() string { return EventOrderCancelled }
+
+func (OrderPlaced) SchemaVersion() int    { return OrderPlacedSchemaVersion }
+func (ItemAdded) SchemaVersion() int      { return ItemAddedSchemaVersion }
+func (ItemRemoved) SchemaVersion() int    { return ItemRemovedSchemaVersion }
+func (OrderPaid) SchemaVersion() int      { return OrderPaidSchemaVersion }
+func (OrderShipped) SchemaVersion() int   { return OrderShippedSchemaVersion }
+func (OrderCancelled) SchemaVersion() int { return OrderCancelledSchemaVersion }
 
 // RegisterEvents registers every order event type with its current schema
 // version, and the upcasters from older versions.
 func RegisterEvents(r *es.Registry) error {
-	regs := []struct {
-		name    string
-		version int
-		newP    func() es.Payload
-	}{
-		{EventOrderPlaced, OrderPlacedSchemaVersion, func() es.Payload { return new(OrderPlaced) }},
-		{EventItemAdded, ItemAddedSchemaVersion, func() es.Payload { return new(ItemAdded) }},
-		{EventItemRemoved, ItemRemovedSchemaVersion, func() es.Payload { return new(ItemRemoved) }},
-		{EventOrderPaid, OrderPaidSchemaVersion, func() es.Payload { return new(OrderPaid) }},
-		{EventOrderShipped, OrderShippedSchemaVersion, func() es.Payload { return new(OrderShipped) }},
-		{EventOrderCancelled, OrderCancelledSchemaVersion, func() es.Payload { return new(OrderCancelled) }},
-	}
-	for _, reg := range regs {
-		if err := r.Register(reg.name, reg.version, reg.newP); err != nil {
+	for _, register := range []func(*es.Registry) error{
+		es.Register[OrderPlaced], es.Register[ItemAdded], es.Register[ItemRemoved],
+		es.Register[OrderPaid], es.Register[OrderShipped], es.Register[OrderCancelled],
+	} {
+		if err := register(r); err != nil {
 			return err
 		}
 	}
