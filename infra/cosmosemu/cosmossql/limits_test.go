@@ -29,8 +29,8 @@ func deepQueries() map[string]string {
 // allocation counter. The parser holds two tokens at a time, so a query at
 // the length limit is refused at MaxNesting having allocated little: what
 // remains is a few bytes per identifier while the rest of the query is
-// checked for lexical errors (reading it into a token slice first cost
-// 80 MB for 250 KB).
+// checked for lexical errors, about 2 MB for a member chain (twice that under
+// the race detector). Reading it into a token slice first cost 160 MB.
 func TestDeepQueriesCostLittleMemory(t *testing.T) {
 	for name, q := range deepQueries() {
 		var before, after runtime.MemStats
@@ -41,7 +41,7 @@ func TestDeepQueriesCostLittleMemory(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "nested too deeply") {
 			t.Errorf("%s: %v, want nested too deeply", name, err)
 		}
-		if used := after.TotalAlloc - before.TotalAlloc; used > 4<<20 {
+		if used := after.TotalAlloc - before.TotalAlloc; used > 8<<20 {
 			t.Errorf("%s (%d bytes): allocated %d bytes", name, len(q), used)
 		}
 	}
