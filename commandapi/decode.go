@@ -123,8 +123,9 @@ func checkContentType(values []string) error {
 // MaxBodyDepth bounds how deeply a request body nests objects and arrays
 // inside one another, the body itself being level 1. The deepest command
 // (an order's items) needs 3 levels; a deeper body is refused with
-// RuleTooDeep before anything else is read from it, so validation costs time
-// and memory in proportion to the body's size, never to its depth squared.
+// RuleTooDeep as soon as the walk opens level MaxBodyDepth+1. Together with
+// paths spelled out only for errors, validation costs time and memory in
+// proportion to the body's size, never to its depth squared.
 const MaxBodyDepth = 32
 
 // maxFieldLength bounds a field path in a problem. Paths are built from the
