@@ -154,7 +154,8 @@ func (a *API) Run(ctx context.Context, addr string) error {
 
 // Serve serves on ln until ctx is done, then stops accepting connections and
 // waits up to Options.ShutdownTimeout for requests in flight. It returns nil
-// after a shutdown that ctx asked for.
+// after a shutdown that ctx asked for. Requests the HTTP server refuses
+// before routing are answered with problems too (see protocolListener).
 func (a *API) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.echo,
@@ -162,13 +163,13 @@ func (a *API) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      a.opts.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	a.log.Info("command API listening", "addr", "http://"+ln.Addr().String())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(protocolListener{Listener: ln, api: a}) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("command API: %w", err)

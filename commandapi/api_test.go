@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -551,24 +550,14 @@ func TestHealthAndReadiness(t *testing.T) {
 func TestServeAndShutdown(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, commandapi.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- f.api.Serve(ctx, ln) }()
-	resp, err := http.Post("http://"+ln.Addr().String()+"/orders", "application/json", strings.NewReader(placeBody))
+	addr := serveTCP(t, f) // its cleanup checks that Serve returns nil after shutdown
+	resp, err := http.Post("http://"+addr+"/orders", "application/json", strings.NewReader(placeBody))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 201 {
 		t.Fatalf("status %d", resp.StatusCode)
-	}
-	cancel()
-	if err := <-served; err != nil {
-		t.Fatalf("Serve after shutdown: %v", err)
 	}
 	if err := f.api.Run(context.Background(), "256.0.0.1:1"); err == nil {
 		t.Fatal("Run on an invalid address succeeded")

@@ -102,3 +102,28 @@ func BenchmarkPlaceOrder(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeepBody posts hostile bodies and reports what one refusal costs
+// (B/op, allocs/op): 30,000 nested arrays (refused by the depth limit after
+// 33 tokens) and a body nesting right up to the limit under 1,000-byte member
+// names with 4,000 repeated members (walked to the end).
+func BenchmarkDeepBody(b *testing.B) {
+	wide := strings.Repeat(`{"`+strings.Repeat("k", 1000)+`":`, commandapi.MaxBodyDepth-1) +
+		"{" + strings.Repeat(`"a":1,`, 4000) + `"a":1}` + strings.Repeat("}", commandapi.MaxBodyDepth-1)
+	bodies := []struct{ name, body string }{
+		{"nested-30000", deepArrays(30_000)},
+		{"long-paths-at-the-limit", wide},
+	}
+	for _, bb := range bodies {
+		b.Run(bb.name, func(b *testing.B) {
+			f := newFixture(b, commandapi.Options{})
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bb.body)))
+			for b.Loop() {
+				if rec := f.do(b, request{method: http.MethodPost, path: "/orders/o-1/cancel", body: bb.body}); rec.Code != http.StatusBadRequest {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}

@@ -24,9 +24,10 @@ import (
 // mistyped member is reported with its full path (items[2].quantity), which
 // encoding/json's first-error-only messages cannot do.
 type shape struct {
-	kind   shapeKind
-	fields map[string]*shape // kindObject
-	elem   *shape            // kindArray
+	kind     shapeKind
+	fields   map[string]*shape // kindObject
+	elem     *shape            // kindArray
+	nonEmpty bool              // kindString: "" is refused (null still means absent)
 }
 
 type shapeKind int
@@ -43,6 +44,9 @@ var (
 	stringShape  = &shape{kind: kindString}
 	integerShape = &shape{kind: kindInteger}
 	anyShape     = &shape{kind: kindAny}
+	// idShape is an optional id: absent or null lets the server assign one,
+	// but an empty string is refused rather than taken for absent.
+	idShape = &shape{kind: kindString, nonEmpty: true}
 )
 
 func objectShape(fields map[string]*shape) *shape { return &shape{kind: kindObject, fields: fields} }
@@ -70,7 +74,7 @@ func (k shapeKind) describe() string {
 // requestError (400, 413 or 415) naming the fields at fault.
 func decodeBody(c echo.Context, maxBytes int64, s *shape, dst any) error {
 	req := c.Request()
-	if err := checkContentType(req.Header.Get(echo.HeaderContentType)); err != nil {
+	if err := checkContentType(req.Header.Values(echo.HeaderContentType)); err != nil {
 		return err
 	}
 	if req.ContentLength > maxBytes {
@@ -91,9 +95,18 @@ func tooLarge(maxBytes int64) error {
 	return requestProblem(kindTooLarge, RuleBodyTooLarge, "", "the request body must be at most %d bytes", maxBytes)
 }
 
-// checkContentType accepts application/json and any application/*+json type,
-// with no charset or charset=utf-8 (RFC 8259 JSON is UTF-8).
-func checkContentType(ct string) error {
+// checkContentType accepts one Content-Type header of application/json or
+// any application/*+json type, with no charset or charset=utf-8 (RFC 8259
+// JSON is UTF-8). Two headers are refused rather than one of them chosen:
+// a proxy in front might have chosen the other.
+func checkContentType(values []string) error {
+	if len(values) > 1 {
+		return requestProblem(kindInvalid, RuleHeader, echo.HeaderContentType, "must be sent once, got %d Content-Type headers", len(values))
+	}
+	ct := ""
+	if len(values) == 1 {
+		ct = values[0]
+	}
 	if ct == "" {
 		return requestProblem(kindMediaType, RuleContentType, "", "Content-Type must be application/json")
 	}
@@ -107,6 +120,22 @@ func checkContentType(ct string) error {
 	return nil
 }
 
+// MaxBodyDepth bounds how deeply a request body nests objects and arrays
+// inside one another, the body itself being level 1. The deepest command
+// (an order's items) needs 3 levels; a deeper body is refused with
+// RuleTooDeep as soon as the walk opens level MaxBodyDepth+1. Together with
+// paths spelled out only for errors, validation costs time and memory in
+// proportion to the body's size, never to its depth squared.
+const MaxBodyDepth = 32
+
+// maxFieldLength bounds a field path in a problem. Paths are built from the
+// client's member names, so without a bound a body of long names could
+// produce a problem many times its own size.
+const maxFieldLength = 256
+
+// errTooDeep ends a walk that reached more than MaxBodyDepth levels.
+var errTooDeep = errors.New("nesting too deep")
+
 // decodeJSON checks body against s and unmarshals it into dst.
 func decodeJSON(body []byte, s *shape, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -117,7 +146,10 @@ func decodeJSON(body []byte, s *shape, dst any) error {
 	}
 	w := walker{dec: json.NewDecoder(bytes.NewReader(body))}
 	w.dec.UseNumber()
-	if err := w.value(s, ""); err != nil {
+	if err := w.value(s); err != nil {
+		if errors.Is(err, errTooDeep) {
+			return requestProblem(kindInvalid, RuleTooDeep, w.field(), "the request body nests objects and arrays more than %d levels deep", MaxBodyDepth)
+		}
 		return malformed(err)
 	}
 	if _, err := w.dec.Token(); err != io.EOF {
@@ -147,108 +179,180 @@ func malformed(err error) error {
 }
 
 // walker checks a token stream against a shape, collecting field errors.
-// Syntax errors end the walk; field errors do not, so all are reported.
+// Syntax errors and too deep nesting end the walk; field errors do not, so
+// all are reported. The path to the current value is kept as a stack of
+// segments and spelled out only for an error, and at most one more error
+// than a problem lists is kept: the walk's cost stays linear in the body.
 type walker struct {
 	dec  *json.Decoder
+	path []segment
 	errs []*es.Error
 }
 
-func (w *walker) fail(rule, field, format string, args ...any) {
-	w.errs = append(w.errs, es.FieldErrorf(es.Invalid, rule, field, format, args...))
+// segment is one step of a path: a member name, or an index when key is "".
+type segment struct {
+	key   string
+	index int
 }
 
-func (w *walker) value(s *shape, path string) error {
+func (w *walker) fail(rule, format string, args ...any) {
+	if len(w.errs) > maxProblemErrors {
+		return
+	}
+	w.errs = append(w.errs, es.FieldErrorf(es.Invalid, rule, w.field(), format, args...))
+}
+
+// field spells out the current path (items[2].quantity); "(body)" is the
+// body itself. A path longer than maxFieldLength keeps its end, which names
+// the member at fault.
+func (w *walker) field() string {
+	if len(w.path) == 0 {
+		return "(body)"
+	}
+	var b strings.Builder
+	for i, s := range w.path {
+		switch {
+		case s.key == "" && s.index >= 0:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		case i > 0:
+			b.WriteByte('.')
+			b.WriteString(s.key)
+		default:
+			b.WriteString(s.key)
+		}
+	}
+	f := b.String()
+	if len(f) > maxFieldLength {
+		cut := len(f) - maxFieldLength
+		for cut < len(f) && !utf8.RuneStart(f[cut]) {
+			cut++
+		}
+		f = "…" + f[cut:]
+	}
+	return f
+}
+
+// open checks that an object or array at the current path, which is inside
+// len(w.path) others, stays within MaxBodyDepth levels.
+func (w *walker) open() error {
+	if len(w.path) >= MaxBodyDepth {
+		return errTooDeep
+	}
+	return nil
+}
+
+func (w *walker) enter(s segment) { w.path = append(w.path, s) }
+
+func (w *walker) leave() { w.path = w.path[:len(w.path)-1] }
+
+func (w *walker) value(s *shape) error {
 	tok, err := w.dec.Token()
 	if err != nil {
 		return err
 	}
-	field := path
-	if field == "" {
-		field = "(body)"
-	}
 	switch t := tok.(type) {
 	case json.Delim:
+		if err := w.open(); err != nil {
+			return err
+		}
 		switch t {
 		case '{':
 			if s.kind != kindObject && s.kind != kindAny {
-				w.fail(RuleFieldType, field, "must be %s", s.kind.describe())
+				w.fail(RuleFieldType, "must be %s", s.kind.describe())
 				s = anyShape
 			}
-			return w.object(s, path)
+			return w.object(s)
 		case '[':
 			if s.kind != kindArray && s.kind != kindAny {
-				w.fail(RuleFieldType, field, "must be %s", s.kind.describe())
+				w.fail(RuleFieldType, "must be %s", s.kind.describe())
 				s = anyShape
 			}
-			elem := s.elem
-			if elem == nil {
-				elem = anyShape
-			}
-			for i := 0; w.dec.More(); i++ {
-				if err := w.value(elem, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-					return err
-				}
-			}
-			_, err := w.dec.Token()
-			return err
+			return w.array(s)
 		}
 		return fmt.Errorf("unexpected %v", t)
 	case nil:
 		// null is the absence of a value; the command's validation decides
 		// whether the field was required.
-		if path == "" {
-			w.fail(RuleFieldType, field, "must be a JSON object")
+		if len(w.path) == 0 {
+			w.fail(RuleFieldType, "must be a JSON object")
 		}
-		return nil
 	case string:
-		if s.kind != kindString && s.kind != kindAny {
-			w.fail(RuleFieldType, field, "must be %s", s.kind.describe())
-		}
+		w.checkString(s, t)
 	case json.Number:
-		switch s.kind {
-		case kindAny:
-		case kindInteger:
-			if _, err := strconv.ParseInt(string(t), 10, 64); err != nil {
-				w.fail(RuleFieldType, field, "must be an integer between %d and %d", int64(math.MinInt64), int64(math.MaxInt64))
-			}
-		default:
-			w.fail(RuleFieldType, field, "must be %s", s.kind.describe())
-		}
+		w.checkNumber(s, t)
 	case bool:
 		if s.kind != kindAny {
-			w.fail(RuleFieldType, field, "must be %s", s.kind.describe())
+			w.fail(RuleFieldType, "must be %s", s.kind.describe())
 		}
 	}
 	return nil
 }
 
-func (w *walker) object(s *shape, path string) error {
-	seen := make(map[string]bool)
+func (w *walker) checkString(s *shape, v string) {
+	switch {
+	case s.kind != kindString && s.kind != kindAny:
+		w.fail(RuleFieldType, "must be %s", s.kind.describe())
+	case s.nonEmpty && v == "":
+		w.fail(order.RuleFormat, "must not be empty: leave the member out, or send null, to have it assigned")
+	}
+}
+
+func (w *walker) checkNumber(s *shape, n json.Number) {
+	switch s.kind {
+	case kindAny:
+	case kindInteger:
+		if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
+			w.fail(RuleFieldType, "must be an integer between %d and %d", int64(math.MinInt64), int64(math.MaxInt64))
+		}
+	default:
+		w.fail(RuleFieldType, "must be %s", s.kind.describe())
+	}
+}
+
+func (w *walker) array(s *shape) error {
+	elem := s.elem
+	if elem == nil {
+		elem = anyShape
+	}
+	for i := 0; w.dec.More(); i++ {
+		w.enter(segment{index: i})
+		if err := w.value(elem); err != nil {
+			return err
+		}
+		w.leave()
+	}
+	_, err := w.dec.Token()
+	return err
+}
+
+func (w *walker) object(s *shape) error {
+	// seen counts the names of this object; a repeated name is reported once,
+	// however often it repeats.
+	seen := make(map[string]int)
 	for w.dec.More() {
 		tok, err := w.dec.Token()
 		if err != nil {
 			return err
 		}
 		key, _ := tok.(string)
-		child := key
-		if path != "" {
-			child = path + "." + key
+		w.enter(segment{key: key, index: -1})
+		if seen[key]++; seen[key] == 2 {
+			w.fail(RuleDuplicateField, "appears more than once")
 		}
-		if seen[key] {
-			w.fail(RuleDuplicateField, child, "appears more than once")
-		}
-		seen[key] = true
 		fs := anyShape
 		if s.kind == kindObject {
 			var ok bool
 			if fs, ok = s.fields[key]; !ok {
-				w.fail(RuleUnknownField, child, "is not a field of this command")
+				w.fail(RuleUnknownField, "is not a field of this command")
 				fs = anyShape
 			}
 		}
-		if err := w.value(fs, child); err != nil {
+		if err := w.value(fs); err != nil {
 			return err
 		}
+		w.leave()
 	}
 	_, err := w.dec.Token()
 	return err

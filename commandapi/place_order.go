@@ -26,7 +26,7 @@ type addressBody struct {
 }
 
 var placeOrderShape = objectShape(map[string]*shape{
-	"orderId":         stringShape,
+	"orderId":         idShape,
 	"buyerId":         stringShape,
 	"currency":        stringShape,
 	"shippingAddress": addressShape,

@@ -43,6 +43,8 @@ const (
 	RuleHeader = "request.invalid_header"
 	// RulePath: a path segment is not a valid escaped id.
 	RulePath = "request.invalid_path"
+	// RuleTooDeep: the body nests objects and arrays more than MaxBodyDepth levels.
+	RuleTooDeep = "request.nesting_too_deep"
 )
 
 // Problem is an RFC 9457 problem details document, the body of every error

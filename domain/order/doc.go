@@ -26,8 +26,10 @@
 //   - Money is int64 minor units; every amount is at most MaxAmount (2^53-1),
 //     and products and sums are overflow-checked.
 //   - A cancellation of a paid order carries refundDue (the paid amount).
-//   - Order ids, buyer ids and product ids are ASCII [A-Za-z0-9-_.:] because
-//     they appear in URLs and Cosmos DB ids; the stream id is "order-" + id.
+//   - Order ids, buyer ids and product ids are 1 to MaxIDLength ASCII
+//     [A-Za-z0-9-_.:], not made only of dots, because they appear in URLs
+//     (where "." and ".." are removed by normalisation) and Cosmos DB ids;
+//     the stream id is "order-" + id.
 //   - Time comes from the caller (now), stored in UTC, so replays and tests are
 //     deterministic.
 package order

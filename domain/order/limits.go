@@ -4,7 +4,9 @@ package order
 // limit, keep ids usable in URLs and document ids, and bound every amount so
 // that sums over an order cannot overflow.
 const (
-	// MaxIDLength bounds orderId, buyerId and productId (in bytes; ids are ASCII).
+	// MaxIDLength bounds orderId, buyerId and productId (in bytes). Ids are
+	// 1 to MaxIDLength of the letters A-Z a-z, the digits, and - _ . :, and
+	// are not made only of dots (see validate.go).
 	MaxIDLength = 128
 	// MaxNameLength bounds a product name, in characters.
 	MaxNameLength = 256

@@ -23,7 +23,9 @@ func (p *problems) err() error { return errors.Join(p.errs...) }
 
 // id checks an identifier. Ids are restricted to a URL- and Cosmos-DB-safe ASCII
 // set because they appear in paths, stream ids and document ids, where '/',
-// '?', '#' and '\' are not allowed.
+// '?', '#' and '\' are not allowed. An id made only of dots is refused too:
+// "." and ".." are the path segments that URL normalisation removes
+// (RFC 3986 5.2.4), so no ordinary client could address such an order.
 func (p *problems) id(field, v string) bool {
 	switch {
 	case v == "":
@@ -39,6 +41,10 @@ func (p *problems) id(field, v string) bool {
 			p.add(RuleFormat, field, "may contain only letters, digits and - _ . :")
 			return false
 		}
+	}
+	if strings.Trim(v, ".") == "" {
+		p.add(RuleFormat, field, "must not consist of dots only")
+		return false
 	}
 	return true
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"orderctx/infra/cosmosemu/cosmossql"
+	"orderctx/infra/cosmosemu/jsondepth"
 	"orderctx/infra/cosmosemu/store"
 )
 
@@ -37,6 +38,13 @@ func readQuerySpec(req *request) (querySpec, *store.Error) {
 	body, err := req.body(maxQueryTextBytes + 64*1024)
 	if err != nil {
 		return spec, err
+	}
+	// A parameter's value sits paramDepth levels into the body; the values
+	// are held to the limit of items, which bounds the query engine's
+	// recursive comparisons over them.
+	const paramDepth = 3 // {"parameters":[{"value": ...}]}
+	if jsondepth.Exceeds(body, jsondepth.Max+paramDepth) {
+		return spec, badRequest("%v.", &jsondepth.Error{What: "A query parameter value"})
 	}
 	if jerr := json.Unmarshal(body, &spec); jerr != nil {
 		return spec, badRequest("The query body must be a JSON object {\"query\":..., \"parameters\":[...]}: %v", jerr)

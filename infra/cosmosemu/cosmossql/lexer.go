@@ -55,81 +55,108 @@ var operators = []string{
 	"=", "<", ">", "|", "&", "^", "~", "?", ";",
 }
 
-// lex splits the query into tokens. It never panics; malformed input yields
-// an *Error that names the position.
-func lex(src string) ([]token, error) {
-	var toks []token
-	i := 0
-	for i < len(src) {
-		c := src[i]
+// lexer reads a query one token at a time. The parser keeps only the tokens
+// it looks at, so the memory a query costs does not grow with its length:
+// a query of half a megabyte of parentheses is refused at MaxNesting having
+// held two tokens, not hundreds of thousands.
+type lexer struct {
+	src string
+	i   int
+}
+
+// next returns the next token, and tokEOF at the end of the query (again on
+// every later call). It never panics; malformed input yields an *Error that
+// names the position, after which the lexer is at the end.
+func (l *lexer) next() (token, error) {
+	t, err := l.scan()
+	if err != nil {
+		l.i = len(l.src)
+	}
+	return t, err
+}
+
+func (l *lexer) scan() (token, error) {
+	src := l.src
+	for l.i < len(src) {
+		i, c := l.i, src[l.i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			i++
+			l.i++
 		case c == '-' && i+1 < len(src) && src[i+1] == '-':
 			// Line comment, accepted by the hosted service.
-			for i < len(src) && src[i] != '\n' {
-				i++
+			for l.i < len(src) && src[l.i] != '\n' {
+				l.i++
 			}
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
 			// The hosted service rejects block comments with HTTP 400.
-			return nil, errorf("syntax error at position %d: block comments (/* */) are not supported; use -- comments", i)
+			return token{}, errorf("syntax error at position %d: block comments (/* */) are not supported; use -- comments", i)
 		case isIdentStart(c):
-			start := i
-			for i < len(src) && isIdentPart(src[i]) {
-				i++
-			}
-			word := src[start:i]
-			upper := strings.ToUpper(word)
-			switch {
-			case keywords[upper]:
-				toks = append(toks, token{kind: tokKeyword, text: upper, pos: start})
-			case caseSensitiveLiterals[word]:
-				toks = append(toks, token{kind: tokKeyword, text: upper, pos: start})
-			default:
-				toks = append(toks, token{kind: tokIdent, text: word, pos: start})
-			}
+			return l.word(), nil
 		case c == '@':
-			start := i
-			i++
-			if i >= len(src) || !isIdentStart(src[i]) {
-				return nil, errorf("syntax error at position %d: a parameter name must be '@' followed by an identifier", start)
-			}
-			for i < len(src) && isIdentPart(src[i]) {
-				i++
-			}
-			toks = append(toks, token{kind: tokParam, text: src[start:i], pos: start})
+			return l.param()
 		case isDigit(c) || (c == '.' && i+1 < len(src) && isDigit(src[i+1])):
 			t, next, err := lexNumber(src, i)
-			if err != nil {
-				return nil, err
-			}
-			toks = append(toks, t)
-			i = next
+			l.i = next
+			return t, err
 		case c == '"' || c == '\'':
 			t, next, err := lexString(src, i)
-			if err != nil {
-				return nil, err
-			}
-			toks = append(toks, t)
-			i = next
+			l.i = next
+			return t, err
 		default:
-			op := ""
-			for _, o := range operators {
-				if strings.HasPrefix(src[i:], o) {
-					op = o
-					break
-				}
-			}
-			if op == "" {
-				r, _ := utf8.DecodeRuneInString(src[i:])
-				return nil, errorf("syntax error at position %d: unexpected character %q", i, r)
-			}
-			toks = append(toks, token{kind: tokOp, text: op, pos: i})
-			i += len(op)
+			return l.operator()
 		}
 	}
-	toks = append(toks, token{kind: tokEOF, pos: len(src)})
-	return toks, nil
+	return token{kind: tokEOF, pos: len(src)}, nil
+}
+
+// word reads an identifier or keyword.
+func (l *lexer) word() token {
+	start := l.i
+	for l.i < len(l.src) && isIdentPart(l.src[l.i]) {
+		l.i++
+	}
+	word := l.src[start:l.i]
+	upper := strings.ToUpper(word)
+	switch {
+	case keywords[upper], caseSensitiveLiterals[word]:
+		return token{kind: tokKeyword, text: upper, pos: start}
+	default:
+		return token{kind: tokIdent, text: word, pos: start}
+	}
+}
+
+// param reads @name.
+func (l *lexer) param() (token, error) {
+	start := l.i
+	l.i++
+	if l.i >= len(l.src) || !isIdentStart(l.src[l.i]) {
+		return token{}, errorf("syntax error at position %d: a parameter name must be '@' followed by an identifier", start)
+	}
+	for l.i < len(l.src) && isIdentPart(l.src[l.i]) {
+		l.i++
+	}
+	return token{kind: tokParam, text: l.src[start:l.i], pos: start}, nil
+}
+
+// singleOperators are the operator characters that begin no longer operator.
+const singleOperators = "()[]{},.:*+-/%=&^~;"
+
+// operator reads the longest operator at the current position.
+func (l *lexer) operator() (token, error) {
+	if strings.IndexByte(singleOperators, l.src[l.i]) >= 0 {
+		t := token{kind: tokOp, text: l.src[l.i : l.i+1], pos: l.i}
+		l.i++
+		return t, nil
+	}
+	for _, o := range operators {
+		if strings.HasPrefix(l.src[l.i:], o) {
+			t := token{kind: tokOp, text: o, pos: l.i}
+			l.i += len(o)
+			return t, nil
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(l.src[l.i:])
+	return token{}, errorf("syntax error at position %d: unexpected character %q", l.i, r)
 }
 
 func isIdentStart(c byte) bool {

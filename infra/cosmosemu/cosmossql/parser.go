@@ -38,12 +38,13 @@ func Parse(text string) (*Query, error) {
 	if len(text) > MaxQueryLength {
 		return nil, errorf("the query text is %d bytes long; the maximum is %d", len(text), MaxQueryLength)
 	}
-	toks, err := lex(text)
-	if err != nil {
-		return nil, err
-	}
-	p := &parser{toks: toks}
+	p := &parser{lx: lexer{src: text}}
 	q, err := p.parseQuery()
+	if lerr := p.lexError(); lerr != nil {
+		// The lexer's complaint names the first malformed character, which
+		// explains a parse error after it too.
+		return nil, lerr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -54,29 +55,71 @@ func Parse(text string) (*Query, error) {
 	return q, nil
 }
 
-// parser is a recursive-descent parser over the token slice. depth counts the
-// nesting of the expression being parsed to enforce MaxNesting.
+// parser is a recursive-descent parser reading tokens from a lexer with one
+// token of lookahead beyond the current one. depth counts the nesting of the
+// expression being parsed to enforce MaxNesting.
 type parser struct {
-	toks  []token
-	pos   int
-	depth int
-	q     *Query
+	lx     lexer
+	buf    [2]token // buf[:n] are the tokens read but not consumed
+	n      int
+	lexErr error
+	depth  int
+	q      *Query
 }
 
-func (p *parser) peek() token { return p.toks[p.pos] }
+// fill reads tokens until k are buffered. After a lexical error every token
+// is tokEOF, so the parse ends at once; Parse reports the lexer's error.
+func (p *parser) fill(k int) {
+	for p.n < k {
+		t, err := p.lx.next()
+		if err != nil {
+			p.lexErr = err
+			t = token{kind: tokEOF, pos: len(p.lx.src)}
+		}
+		p.buf[p.n] = t
+		p.n++
+	}
+}
+
+// lexError returns the first lexical error of the query, reading past where
+// the parse stopped: as when the whole query was lexed first, a malformed
+// character anywhere takes precedence over a syntax error.
+func (p *parser) lexError() error {
+	for p.lexErr == nil {
+		t, err := p.lx.next()
+		if err != nil {
+			p.lexErr = err
+		}
+		if t.kind == tokEOF {
+			break
+		}
+	}
+	return p.lexErr
+}
+
+func (p *parser) peek() token {
+	p.fill(1)
+	return p.buf[0]
+}
 
 func (p *parser) peekAt(n int) token {
-	if p.pos+n < len(p.toks) {
-		return p.toks[p.pos+n]
+	p.fill(n + 1)
+	return p.buf[n]
+}
+
+// advance consumes the current token.
+func (p *parser) advance() {
+	p.fill(1)
+	if p.buf[0].kind == tokEOF {
+		return
 	}
-	return p.toks[len(p.toks)-1]
+	p.buf[0] = p.buf[1]
+	p.n--
 }
 
 func (p *parser) next() token {
-	t := p.toks[p.pos]
-	if t.kind != tokEOF {
-		p.pos++
-	}
+	t := p.peek()
+	p.advance()
 	return t
 }
 
@@ -92,7 +135,7 @@ func (p *parser) isOp(op string) bool {
 
 func (p *parser) acceptKeyword(kw string) bool {
 	if p.isKeyword(kw) {
-		p.pos++
+		p.advance()
 		return true
 	}
 	return false
@@ -100,7 +143,7 @@ func (p *parser) acceptKeyword(kw string) bool {
 
 func (p *parser) acceptOp(op string) bool {
 	if p.isOp(op) {
-		p.pos++
+		p.advance()
 		return true
 	}
 	return false

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+
+	"orderctx/infra/cosmosemu/jsondepth"
 )
 
 // Apply applies ops in order to a copy of doc and returns the copy; doc is
@@ -367,7 +369,9 @@ func normalize(v any) (any, error) {
 
 // ParseBody decodes a patch request body, {"operations":[...]} with an
 // optional "condition" (a SQL filter such as "from c where c.n = 1" that the
-// server evaluates before applying), and validates the operations. The same
+// server evaluates before applying), and validates the operations. A value
+// nesting more than jsondepth.Max levels is refused; the patched item is held
+// to the same limit when it is stored. The same
 // shape is the resourceBody of a patch inside a transactional batch.
 //
 // The Go SDK writes the condition into the JSON without escaping it, so a
@@ -375,6 +379,14 @@ func normalize(v any) (any, error) {
 // own json.Marshal call then fails before sending; should such bytes arrive
 // anyway they are rejected with 400, as the service would.
 func ParseBody(b []byte) (ops []Operation, condition string, err error) {
+	// A value sits valueDepth levels into the body, so a body within
+	// Max+valueDepth levels holds no value deeper than Max. Checking before
+	// decoding also keeps the decoder from reading far deeper first (it
+	// would stop only at its own limit of 10,000 levels).
+	const valueDepth = 3 // {"operations":[{"value": ...}]}
+	if jsondepth.Exceeds(b, jsondepth.Max+valueDepth) {
+		return nil, "", badRequest("Invalid patch request: %v.", &jsondepth.Error{What: "a value"})
+	}
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil || body == nil {
 		return nil, "", badRequest(errSyntax)

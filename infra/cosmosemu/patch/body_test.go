@@ -165,6 +165,9 @@ func TestParseBodyErrors(t *testing.T) {
 		{`{"operations":[{"op":"set","path":"/id","value":1}]}`, "system property id"},
 		{`{"operations":[{"op":"incr","path":"/n","value":"1"}]}`, "must be a number"},
 		{`{"operations":[{"op":"remove","path":"/a"}]} trailing`, "check syntax"},
+		{`{"operations":[{"op":"set","path":"/a","value":` + strings.Repeat("[", 129) + strings.Repeat("]", 129) + `}]}`, "a value nests objects and arrays more than 128 levels"},
+		{`{"operations":[{"op":"add","path":"/a","value":` + strings.Repeat("[", 1_000_000), "a value nests objects and arrays more than 128 levels"},
+		{`{"operations":[{"op":"remove","path":"/a","x":` + strings.Repeat(`{"a":`, 200) + "1" + strings.Repeat("}", 200) + `}]}`, "more than 128 levels"},
 	} {
 		ops, _, err := patch.ParseBody([]byte(tc.body))
 		var pe *patch.Error

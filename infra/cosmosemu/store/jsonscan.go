@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"errors"
+
+	"orderctx/infra/cosmosemu/jsondepth"
 )
 
 // member is one top-level property of a JSON object: its decoded name and its
@@ -12,10 +14,13 @@ type member struct {
 	raw []byte
 }
 
-// maxJSONDepth bounds nesting so hostile input cannot exhaust the stack.
-const maxJSONDepth = 512
-
-var errNotObject = errors.New("not a JSON object")
+var (
+	errNotObject = errors.New("not a JSON object")
+	// errTooDeep keeps items within Cosmos DB's nesting limit, which also
+	// bounds every recursive walk over a stored item (this scanner's own,
+	// the query engine's, patch's).
+	errTooDeep = &jsondepth.Error{What: "the item"}
+)
 
 // scanObject validates a whole JSON document that must be an object and
 // returns its top-level members in order. It is the write path's parser: an
@@ -132,11 +137,9 @@ func unhexDigit(c byte) (byte, bool) {
 	return 0, false
 }
 
-// skipValue returns the index after the JSON value starting at b[i].
+// skipValue returns the index after the JSON value starting at b[i], which
+// is inside depth objects and arrays (the item itself counts).
 func skipValue(b []byte, i, depth int) (int, error) {
-	if depth > maxJSONDepth {
-		return 0, errors.New("nesting too deep")
-	}
 	if i >= len(b) {
 		return 0, errors.New("unexpected end of input")
 	}
@@ -145,6 +148,9 @@ func skipValue(b []byte, i, depth int) (int, error) {
 		end, _, err := skipString(b, i)
 		return end, err
 	case c == '{' || c == '[':
+		if depth >= jsondepth.Max {
+			return 0, errTooDeep
+		}
 		closer := byte('}')
 		if c == '[' {
 			closer = ']'
