@@ -102,6 +102,7 @@ type commandResult struct {
 	status   int
 	response commandapi.CommandResponse
 	rule     string
+	replayed bool // the answer carried Idempotent-Replayed: true
 }
 
 // send posts one command over a real connection.
@@ -129,7 +130,7 @@ func send(ctx context.Context, client *http.Client, base, method, path, body str
 	if err != nil {
 		return commandResult{}, err
 	}
-	out := commandResult{status: resp.StatusCode}
+	out := commandResult{status: resp.StatusCode, replayed: resp.Header.Get(commandapi.HeaderIdempotentReplayed) == "true"}
 	if resp.StatusCode < 300 {
 		err = json.Unmarshal(raw, &out.response)
 	} else {

@@ -316,6 +316,11 @@ func (s *Server) batch(req *request, c *store.Container) {
 	}
 	results, ok := c.Execute(pk, ops)
 	req.session = s.sessionToken(c, pk)
+	if first := results[0].Err; !ok && first != nil && first.Status == http.StatusServiceUnavailable {
+		// The whole batch could not be answered (the store is closing).
+		s.fail(req, first)
+		return
+	}
 	withBody := !minimal(req)
 	out := make([]byte, 0, 256*len(results))
 	out = append(out, '[')

@@ -163,10 +163,15 @@ func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
 	var ranges []string
 	switch {
 	case hasPK:
+		var derr error
 		if ids, ok := q.IDValues(spec.params()); ok {
-			docs = c.PartitionDocsByID(pk, ids)
+			docs, derr = c.PartitionDocsByID(pk, ids)
 		} else {
-			docs = c.PartitionDocs(pk)
+			docs, derr = c.PartitionDocs(pk)
+		}
+		if derr != nil {
+			s.fail(req, derr)
+			return
 		}
 		req.session = s.sessionToken(c, pk)
 	default:

@@ -29,8 +29,14 @@ type Container struct {
 	lsn       uint64    // last assigned log sequence number
 	seq       uint64    // last assigned item sequence (creation order, rid)
 	expiring  int       // items with an expiry, so the sweeper can skip idle containers
-	deleted   bool      // set, under mu, when the container is deleted: it takes no more writes
-	durable   atomic.Uint64
+	deleted   bool      // set, under mu, once the container's deletion is durable: it takes no more writes
+
+	// durable is the last LSN whose write is durable; answers wait for it
+	// (durable.go). waiters counts answers parked there, wake wakes them.
+	durable atomic.Uint64
+	waiters atomic.Int32
+	wakeMu  sync.Mutex
+	wake    chan struct{}
 }
 
 type containerMeta struct {
@@ -64,6 +70,7 @@ type prange struct {
 	meta    *rangeMeta
 	feed    []*Doc
 	garbage int
+	lsn     uint64 // the last change written into the range
 }
 
 type logical struct {
@@ -72,6 +79,7 @@ type logical struct {
 	epk    string
 	docs   map[string]*Doc
 	rng    *prange
+	lsn    uint64 // the last change written into the partition
 }
 
 // Doc is one stored item version. It is immutable once published: a write
@@ -84,8 +92,9 @@ type Doc struct {
 	TS      int64
 	Seq     uint64
 	ETag    string
-	Expires int64 // unix seconds; 0 never
-	dead    bool
+	Expires int64  // unix seconds; 0 never
+	dead    bool   // replaced or deleted (under the container's lock)
+	deadAt  uint64 // the LSN of the change that replaced or deleted it
 	decoded atomic.Pointer[any]
 }
 
@@ -150,11 +159,12 @@ func (d *Database) CreateContainer(props []byte, partitions int, offer json.RawM
 		return nil, err
 	}
 	c.finishLoad()
+	// d.mu is held until the definition is durable, so no request finds the
+	// container (or a 409 for it) before a crash could no longer undo it.
 	d.containers[id] = c
 	dbBytes, _ := json.Marshal(d.meta)
-	wait := d.logLocked(put(string(metaBucket), dbKey(d.meta.ID), dbBytes), put(string(metaBucket), collKey(d.meta.ID, id), c.metaBytes()))
+	d.logLocked(put(string(metaBucket), dbKey(d.meta.ID), dbBytes), put(string(metaBucket), collKey(d.meta.ID, id), c.metaBytes()))()
 	d.mu.Unlock()
-	wait()
 	return c, nil
 }
 
@@ -348,16 +358,16 @@ func (c *Container) Replace(props []byte, ifMatch string) error {
 	c.meta.ETag = makeETag(2, c.meta.Seq, uint64(c.meta.TS)^uint64(c.lsn+1)<<20)
 	c.applyTTLProp()
 	c.recomputeExpiries()
-	wait := c.logMetaLocked()
+	c.logMetaLocked()()
 	c.mu.Unlock()
-	wait()
 	return nil
 }
 
 // logMetaLocked queues the container's definition to the log while c.mu is
 // held, so definitions reach the log in the order they were made (and never
-// after the container's deletion); the caller waits, after unlocking, with
-// the function it returns.
+// after the container's deletion). The caller waits with the function it
+// returns before unlocking: no request may see a definition (a TTL, a split)
+// before it is durable.
 func (c *Container) logMetaLocked() (wait func()) {
 	w := c.db.engine.wal
 	if w == nil || c.deleted {
@@ -391,31 +401,32 @@ func (d *Database) Containers() []*Container {
 	return out
 }
 
-// DeleteContainer removes a container and its items.
+// DeleteContainer removes a container and its items. d.mu is held until the
+// removal is durable, so no request finds the container gone before that.
 func (d *Database) DeleteContainer(id string) error {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	c, ok := d.containers[id]
-	if ok {
-		delete(d.containers, id)
-	}
-	d.mu.Unlock()
 	if !ok {
 		return errNotFound("container " + id)
 	}
-	// Marked and logged under c.mu: a write that got the lock first is
-	// logged before the drop, and every later one sees the mark, so none
-	// can recreate the dropped bucket.
-	c.mu.Lock()
-	c.deleted = true
-	var done chan struct{}
-	if w := d.engine.wal; w != nil {
-		done = w.dropBucket(c.meta.RID, [][]byte{collKey(d.meta.ID, id), counterKey(c.meta.RID)})
-	}
-	c.mu.Unlock()
-	if done != nil {
-		<-done
-	}
+	d.dropContainerLocked(c)
 	return nil
+}
+
+// dropContainerLocked logs the removal of a container and its items, waits
+// until it is durable, then marks it deleted and forgets it; d.mu is held.
+// c.mu is held throughout: a write that got the lock first is logged before
+// the drop, and every later one sees the mark, so none can recreate the
+// dropped bucket, and none is answered 404 before the drop is durable.
+func (d *Database) dropContainerLocked(c *Container) {
+	c.mu.Lock()
+	if w := d.engine.wal; w != nil {
+		<-w.dropBucket(c.meta.RID, [][]byte{collKey(d.meta.ID, c.meta.ID), counterKey(c.meta.RID)})
+	}
+	c.deleted = true
+	c.mu.Unlock()
+	delete(d.containers, c.meta.ID)
 }
 
 // PartitionKeyRange is a physical range as the pkranges feed reports it.
@@ -473,19 +484,19 @@ func (c *Container) SplitRange(id string) ([2]string, error) {
 		rm := &rangeMeta{ID: strconv.Itoa(c.meta.NextRange), Min: min, Max: max, Parents: parents, TS: ts, LSN: c.lsn}
 		c.meta.NextRange++
 		c.meta.Ranges = append(c.meta.Ranges, rm)
-		return &prange{meta: rm}
+		return &prange{meta: rm, lsn: parent.lsn}
 	}
 	left, right := mk(parent.meta.Min, mid), mk(mid, parent.meta.Max)
 	parent.meta.Gone = true
-	for _, d := range parent.feed {
-		if d.dead {
-			continue
+	feed, _ := c.withoutSuperseded(parent.feed)
+	for _, d := range feed {
+		child := right
+		if epk.Compare(c.logical[d.PKKey].epk, mid) < 0 {
+			child = left
 		}
-		lp := c.logical[d.PKKey]
-		if epk.Compare(lp.epk, mid) < 0 {
-			left.feed = append(left.feed, d)
-		} else {
-			right.feed = append(right.feed, d)
+		child.feed = append(child.feed, d)
+		if d.dead {
+			child.garbage++
 		}
 	}
 	for _, lp := range c.logical {
@@ -498,9 +509,8 @@ func (c *Container) SplitRange(id string) ([2]string, error) {
 		}
 	}
 	c.ranges = append(c.ranges[:idx], append([]*prange{left, right}, c.ranges[idx+1:]...)...)
-	wait := c.logMetaLocked()
+	c.logMetaLocked()()
 	c.mu.Unlock()
-	wait()
 	return [2]string{left.meta.ID, right.meta.ID}, nil
 }
 

@@ -94,7 +94,12 @@ func TestCrashLoopChild(t *testing.T) {
 	c, err := db.Container("c")
 	items := map[string]int{}
 	if err == nil {
-		for _, d := range c.PartitionDocs(pk) {
+		docs, err := c.PartitionDocs(pk)
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(3)
+		}
+		for _, d := range docs {
 			var v struct {
 				ID string `json:"id"`
 				V  int    `json:"v"`

@@ -29,6 +29,17 @@ type Options struct {
 
 	// log overrides the write-ahead log's tuning (tests).
 	log walTuning
+	// hooks let tests hold the log and watch answers wait (export_test.go).
+	hooks hooks
+}
+
+// hooks are test-only observation points; nil ones are skipped.
+type hooks struct {
+	// beforeSync runs on the log writer after a group is written to the log
+	// and before it is synced: its writes are visible in memory, not durable.
+	beforeSync func()
+	// awaiting runs when an answer starts waiting for durability.
+	awaiting func()
 }
 
 // Engine holds every database of one account.
@@ -38,7 +49,7 @@ type Engine struct {
 	nextDB  uint32
 	wal     *wal // nil in memory mode
 	opts    Options
-	stopTTL chan struct{}
+	closing chan struct{} // closed when Close starts: stops the TTL sweeper and waiting answers
 	ttlDone chan struct{}
 }
 
@@ -79,9 +90,11 @@ func Open(opts Options) (*Engine, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{dbs: map[string]*Database{}, opts: opts, stopTTL: make(chan struct{}), ttlDone: make(chan struct{})}
+	e := &Engine{dbs: map[string]*Database{}, opts: opts, closing: make(chan struct{}), ttlDone: make(chan struct{})}
 	if opts.Dir != "" {
-		w, err := openWAL(opts.Dir, opts.Log, opts.log)
+		tune := opts.log
+		tune.beforeSync = opts.hooks.beforeSync
+		w, err := openWAL(opts.Dir, opts.Log, tune)
 		if err != nil {
 			return nil, err
 		}
@@ -98,11 +111,11 @@ func Open(opts Options) (*Engine, error) {
 // Close stops background work and flushes the store.
 func (e *Engine) Close() error {
 	select {
-	case <-e.stopTTL:
+	case <-e.closing:
 		return nil
 	default:
 	}
-	close(e.stopTTL)
+	close(e.closing)
 	<-e.ttlDone
 	if e.wal != nil {
 		return e.wal.close()
@@ -178,9 +191,11 @@ func (e *Engine) CreateDatabase(id string, offer json.RawMessage) (*Database, er
 	if offer != nil {
 		d.meta.Offer = &offerMeta{RID: offerRID(d.meta.RID), Content: offer, TS: ts, ETag: makeETag(3, seq, uint64(ts))}
 	}
+	// e.mu is held until the definition is durable, so no request finds the
+	// database (or a 409 for it) before a crash could no longer undo it.
 	e.dbs[id] = d
-	e.mu.Unlock()
 	d.persist()
+	e.mu.Unlock()
 	return d, nil
 }
 
@@ -216,27 +231,24 @@ func (e *Engine) Databases() []*Database {
 	return out
 }
 
-// DeleteDatabase removes a database and all its containers.
+// DeleteDatabase removes a database and all its containers. The locks on
+// the engine and the database are held until the removal is durable, so no
+// request sees the database gone (or creates in it) before that.
 func (e *Engine) DeleteDatabase(id string) error {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	d, ok := e.dbs[id]
-	if ok {
-		delete(e.dbs, id)
-	}
-	e.mu.Unlock()
 	if !ok {
 		return errNotFound("database " + id)
 	}
-	// Marked first, so no container can be created in it meanwhile.
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.containers {
+		d.dropContainerLocked(c)
+	}
+	d.logLocked(del(string(metaBucket), dbKey(id)))()
 	d.deleted = true
-	d.mu.Unlock()
-	for _, c := range d.Containers() {
-		_ = d.DeleteContainer(c.ID())
-	}
-	if e.wal != nil {
-		e.wal.sync(del(string(metaBucket), dbKey(id)))
-	}
+	delete(e.dbs, id)
 	return nil
 }
 
@@ -261,12 +273,18 @@ func dbKey(id string) []byte           { return []byte("db\x00" + id) }
 func collKey(db, id string) []byte     { return []byte("coll\x00" + db + "\x00" + id) }
 func counterKey(collRID string) []byte { return []byte("ctr\x00" + collRID) }
 
+// persist logs the database's definition and returns once it is durable.
 func (d *Database) persist() {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.persistLocked()
+}
+
+// persistLocked logs the definition while d.mu is held and waits for it, so
+// no reader of d.meta sees a change before it is durable.
+func (d *Database) persistLocked() {
 	b, _ := json.Marshal(d.meta)
-	wait := d.logLocked(put(string(metaBucket), dbKey(d.meta.ID), b))
-	d.mu.Unlock()
-	wait()
+	d.logLocked(put(string(metaBucket), dbKey(d.meta.ID), b))()
 }
 
 // logLocked queues writes for this database while d.mu is held, so they

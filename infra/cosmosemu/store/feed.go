@@ -28,7 +28,9 @@ type FeedPage struct {
 // ReadFeed returns the changes of one range after req.After, each item once at
 // its latest version, in LSN order (so in write order within a logical
 // partition and in operation order within a batch). Only durable changes are
-// returned, so a consumer never sees a change that a crash could take back.
+// returned, so a consumer never sees a change that a crash could take back;
+// and a version is skipped as superseded only once the change that replaced
+// or deleted it is durable, else a crash could bring it back unseen.
 func (c *Container) ReadFeed(req FeedRequest) (FeedPage, error) {
 	if req.Max <= 0 {
 		req.Max = 100
@@ -51,7 +53,7 @@ func (c *Container) ReadFeed(req FeedRequest) (FeedPage, error) {
 			break
 		}
 		page.Continuation = d.LSN
-		if d.dead || (d.Expires != 0 && d.Expires <= now) || d.TS < req.Since {
+		if (d.dead && d.deadAt <= durable) || (d.Expires != 0 && d.Expires <= now) || d.TS < req.Since {
 			continue
 		}
 		if req.PartitionKey != nil && d.PKKey != req.PartitionKey.Key {
@@ -68,13 +70,16 @@ func (c *Container) ReadFeed(req FeedRequest) (FeedPage, error) {
 // CurrentLSN is the last durable change of the container (for session tokens).
 func (c *Container) CurrentLSN() uint64 { return c.durable.Load() }
 
-// PartitionDocs returns the live items of one logical partition in creation order.
-func (c *Container) PartitionDocs(pk PartitionKey) []*Doc {
+// PartitionDocs returns the live items of one logical partition in creation
+// order, once the partition's last change is durable.
+func (c *Container) PartitionDocs(pk PartitionKey) ([]*Doc, error) {
 	now := c.db.engine.now().Unix()
 	c.mu.RLock()
 	lp, ok := c.logical[pk.Key]
 	var out []*Doc
+	var observed uint64
 	if ok {
+		observed = lp.lsn
 		out = make([]*Doc, 0, len(lp.docs))
 		for _, d := range lp.docs {
 			if d.Expires == 0 || d.Expires > now {
@@ -83,18 +88,24 @@ func (c *Container) PartitionDocs(pk PartitionKey) []*Doc {
 		}
 	}
 	c.mu.RUnlock()
+	if err := c.awaitDurable(observed); err != nil {
+		return nil, err
+	}
 	sortBySeq(out)
-	return out
+	return out, nil
 }
 
 // PartitionDocsByID returns the live items of one logical partition with the
-// given ids, in creation order: the indexed path for id-filtered queries.
-func (c *Container) PartitionDocsByID(pk PartitionKey, ids []string) []*Doc {
+// given ids, in creation order: the indexed path for id-filtered queries. It
+// answers once the partition's last change is durable.
+func (c *Container) PartitionDocsByID(pk PartitionKey, ids []string) ([]*Doc, error) {
 	now := c.db.engine.now().Unix()
 	c.mu.RLock()
 	lp, ok := c.logical[pk.Key]
 	var out []*Doc
+	var observed uint64
 	if ok {
+		observed = lp.lsn
 		for _, id := range ids {
 			if d, ok := lp.docs[id]; ok && (d.Expires == 0 || d.Expires > now) {
 				out = append(out, d)
@@ -102,8 +113,11 @@ func (c *Container) PartitionDocsByID(pk PartitionKey, ids []string) []*Doc {
 		}
 	}
 	c.mu.RUnlock()
+	if err := c.awaitDurable(observed); err != nil {
+		return nil, err
+	}
 	sortBySeq(out)
-	return slicesCompactDocs(out)
+	return slicesCompactDocs(out), nil
 }
 
 // slicesCompactDocs drops repeats (an id listed twice) from a sorted slice.
@@ -117,7 +131,8 @@ func slicesCompactDocs(docs []*Doc) []*Doc {
 	return out
 }
 
-// RangeDocs returns the live items of one physical range in creation order.
+// RangeDocs returns the live items of one physical range in creation order,
+// once the range's last change is durable.
 func (c *Container) RangeDocs(rangeID string) ([]*Doc, error) {
 	now := c.db.engine.now().Unix()
 	c.mu.RLock()
@@ -132,7 +147,11 @@ func (c *Container) RangeDocs(rangeID string) ([]*Doc, error) {
 			out = append(out, d)
 		}
 	}
+	observed := r.lsn
 	c.mu.RUnlock()
+	if err := c.awaitDurable(observed); err != nil {
+		return nil, err
+	}
 	sortBySeq(out)
 	return out, nil
 }

@@ -215,16 +215,25 @@ func (c *Container) expiryOf(raw []byte, ts int64) int64 {
 	return ts + ttl
 }
 
-// ReadItem returns the current version of an item.
+// ReadItem returns the current version of an item, once that version (or,
+// for a 404, the partition's last change) is durable.
 func (c *Container) ReadItem(pk PartitionKey, id string) (*Doc, error) {
 	now := c.db.engine.now().Unix()
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	lp, ok := c.logical[pk.Key]
 	if !ok {
+		c.mu.RUnlock()
 		return nil, errNotFound("item " + id)
 	}
 	d, ok := lp.docs[id]
+	observed := lp.lsn
+	if ok {
+		observed = d.LSN // the item alone: later changes to others do not matter
+	}
+	c.mu.RUnlock()
+	if err := c.awaitDurable(observed); err != nil {
+		return nil, err
+	}
 	if !ok || (d.Expires != 0 && d.Expires <= now) {
 		return nil, errNotFound("item " + id)
 	}
@@ -264,7 +273,7 @@ type Result struct {
 // Execute runs operations atomically in one logical partition: either every
 // operation succeeds and all writes commit together, or nothing is written
 // and the failing operation's error is reported with 424 for the others.
-// It returns after the writes are durable.
+// It returns after the writes, and the state the operations read, are durable.
 func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 	// Parse and validate bodies outside the lock; they do not depend on state.
 	preps := make([]*prepared, len(ops))
@@ -414,13 +423,15 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 		}
 		results[i] = res
 		if res.Err != nil && res.Status != 304 {
+			observed := lp.lsn
 			c.mu.Unlock()
-			return failAll(results, i), false
+			return c.answerOnDurable(observed, failAll(results, i), false)
 		}
 	}
 	if len(changes) == 0 {
+		observed := lp.lsn
 		c.mu.Unlock()
-		return results, true
+		return c.answerOnDurable(observed, results, true)
 	}
 
 	// Publish: every change of the batch becomes visible at once.
@@ -430,7 +441,7 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 	}
 	for _, ch := range changes {
 		if old := lp.docs[ch.id]; old != nil {
-			old.dead = true
+			old.dead, old.deadAt = true, lsn
 			lp.rng.garbage++
 			if old.Expires != 0 {
 				c.expiring--
@@ -457,6 +468,7 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 		}
 	}
 	c.lsn, c.seq = lsn, seq
+	lp.lsn, lp.rng.lsn = lsn, lsn
 	c.maybeCompact(lp.rng)
 	var done chan struct{}
 	if w := c.db.engine.wal; w != nil {
@@ -476,13 +488,17 @@ func (c *Container) Execute(pk PartitionKey, ops []Op) ([]Result, bool) {
 	return results, true
 }
 
-func (c *Container) markDurable(lsn uint64) {
-	for {
-		cur := c.durable.Load()
-		if lsn <= cur || c.durable.CompareAndSwap(cur, lsn) {
-			return
+// answerOnDurable returns an answer that writes nothing once the state it
+// was decided on, up to observed, is durable: a read, a 304, or a failure
+// such as 404, 409 or 412 (and the 424s beside it).
+func (c *Container) answerOnDurable(observed uint64, results []Result, ok bool) ([]Result, bool) {
+	if err := c.awaitDurable(observed); err != nil {
+		for i := range results {
+			results[i] = Result{Status: err.Status, Err: err}
 		}
+		return results, false
 	}
+	return results, ok
 }
 
 func failAll(results []Result, failed int) []Result {
@@ -494,16 +510,29 @@ func failAll(results []Result, failed int) []Result {
 	return results
 }
 
-// maybeCompact drops dead feed entries once they outnumber live ones.
+// maybeCompact drops dead feed entries once they outnumber live ones. An
+// entry whose replacement is not durable yet stays: the change feed still
+// owes it to its readers (see ReadFeed).
 func (c *Container) maybeCompact(r *prange) {
 	if r.garbage < 1024 || r.garbage*2 < len(r.feed) {
 		return
 	}
-	live := make([]*Doc, 0, len(r.feed)-r.garbage)
-	for _, d := range r.feed {
-		if !d.dead {
-			live = append(live, d)
+	r.feed, r.garbage = c.withoutSuperseded(r.feed)
+}
+
+// withoutSuperseded returns the feed entries that are live or whose
+// replacement is not durable yet, and how many of those are dead.
+func (c *Container) withoutSuperseded(feed []*Doc) (kept []*Doc, dead int) {
+	durable := c.durable.Load()
+	kept = make([]*Doc, 0, len(feed))
+	for _, d := range feed {
+		switch {
+		case !d.dead:
+			kept = append(kept, d)
+		case d.deadAt > durable:
+			kept = append(kept, d)
+			dead++
 		}
 	}
-	r.feed, r.garbage = live, 0
+	return kept, dead
 }

@@ -42,8 +42,8 @@ func (e *Engine) ReplaceOffer(rid string, content json.RawMessage) (Offer, error
 		if o := d.meta.Offer; o != nil && o.RID == rid {
 			o.Content, o.TS, o.ETag = content, ts, makeETag(3, d.meta.Seq, uint64(ts)^0x55)
 			out := Offer{RID: o.RID, OwnerRID: d.meta.RID, OwnerSelfLink: d.SelfLink(), Content: o.Content, TS: o.TS, ETag: o.ETag}
+			d.persistLocked()
 			d.mu.Unlock()
-			d.persist()
 			return out, nil
 		}
 		d.mu.Unlock()
@@ -52,9 +52,8 @@ func (e *Engine) ReplaceOffer(rid string, content json.RawMessage) (Offer, error
 			if o := c.meta.Offer; o != nil && o.RID == rid {
 				o.Content, o.TS, o.ETag = content, ts, makeETag(3, c.meta.Seq, uint64(ts)^uint64(c.lsn))
 				out := Offer{RID: o.RID, OwnerRID: c.meta.RID, OwnerSelfLink: c.SelfLink(), Content: o.Content, TS: o.TS, ETag: o.ETag}
-				wait := c.logMetaLocked()
+				c.logMetaLocked()()
 				c.mu.Unlock()
-				wait()
 				return out, nil
 			}
 			c.mu.Unlock()

@@ -10,7 +10,7 @@ func (e *Engine) sweepExpired() {
 	defer tick.Stop()
 	for {
 		select {
-		case <-e.stopTTL:
+		case <-e.closing:
 			return
 		case <-tick.C:
 		}

@@ -112,7 +112,8 @@ type wal struct {
 	pending   []write  // logged since the last checkpoint hand-off
 	sealed    []string // segments whose records are all in pending or handed off
 
-	lagWarned time.Time // last warning that the checkpointer is behind
+	lagWarned  time.Time // last warning that the checkpointer is behind
+	beforeSync func()    // test hook: the group is written, not yet synced
 
 	checkpoints chan checkpoint
 	ckptDone    chan struct{}
@@ -129,10 +130,12 @@ type checkpoint struct {
 	segments []string
 }
 
-// walTuning overrides segmentLimit and checkpointInterval where set.
+// walTuning overrides segmentLimit and checkpointInterval where set;
+// beforeSync, when set, runs before every group's sync (tests).
 type walTuning struct {
 	segmentLimit       int64
 	checkpointInterval time.Duration
+	beforeSync         func()
 }
 
 func openWAL(dir string, log *slog.Logger, tune walTuning) (*wal, error) {
@@ -154,7 +157,7 @@ func openWAL(dir string, log *slog.Logger, tune walTuning) (*wal, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	w := &wal{dir: dir, db: db, queue: make(chan *commitRequest, walQueueDepth), stopped: make(chan struct{}),
-		log: log, segLimit: tune.segmentLimit, ckptEvery: tune.checkpointInterval, checkpoints: make(chan checkpoint, 4), ckptDone: make(chan struct{})}
+		log: log, segLimit: tune.segmentLimit, ckptEvery: tune.checkpointInterval, beforeSync: tune.beforeSync, checkpoints: make(chan checkpoint, 4), ckptDone: make(chan struct{})}
 	if err := w.recover(); err != nil {
 		db.Close()
 		return nil, err
@@ -421,13 +424,6 @@ func (w *wal) preallocate(need int64) {
 // submit queues a request; the caller waits on req.done outside its locks.
 func (w *wal) submit(req *commitRequest) { w.queue <- req }
 
-// sync commits writes in queue order and waits until they are durable.
-func (w *wal) sync(writes ...write) {
-	req := &commitRequest{writes: writes, done: make(chan struct{})}
-	w.submit(req)
-	<-req.done
-}
-
 func (w *wal) run() {
 	defer close(w.stopped)
 	group := make([]*commitRequest, 0, maxGroup)
@@ -465,6 +461,9 @@ func (w *wal) run() {
 		}
 		if _, err := w.seg.WriteAt(buf, w.segSize); err != nil {
 			w.fatal(err)
+		}
+		if w.beforeSync != nil {
+			w.beforeSync()
 		}
 		if err := fdatasync(w.seg); err != nil {
 			w.fatal(err)

@@ -49,7 +49,14 @@ func create(t *testing.T, c *store.Container, id string) {
 	}
 }
 
-func count(c *store.Container) int { return len(c.PartitionDocs(store.NewPartitionKey([]any{"p"}))) }
+func count(t *testing.T, c *store.Container) int {
+	t.Helper()
+	docs, err := c.PartitionDocs(store.NewPartitionKey([]any{"p"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(docs)
+}
 
 // crash simulates kill -9: the engine is abandoned without Close, so nothing
 // is checkpointed and the log is all there is. Its files are copied aside
@@ -81,11 +88,11 @@ func TestLogReplayAfterCrash(t *testing.T) {
 	eng.Close()
 	eng2, c2 := openContainer(t, crashed)
 	defer eng2.Close()
-	if n := count(c2); n != 50 {
+	if n := count(t, c2); n != 50 {
 		t.Fatalf("after replay: %d items, want 50", n)
 	}
 	create(t, c2, "after")
-	if count(c2) != 51 {
+	if count(t, c2) != 51 {
 		t.Fatal("writes after replay failed")
 	}
 }
@@ -123,7 +130,7 @@ func TestTornLogTailIsDropped(t *testing.T) {
 	}
 	eng2, c2 := openContainer(t, crashed)
 	defer eng2.Close()
-	if n := count(c2); n != 9 {
+	if n := count(t, c2); n != 9 {
 		t.Fatalf("after a torn tail: %d items, want the 9 whole ones", n)
 	}
 }
@@ -149,7 +156,7 @@ func TestCleanCloseCheckpointsEverything(t *testing.T) {
 	}
 	eng2, c2 := openContainer(t, dir)
 	defer eng2.Close()
-	if n := count(c2); n != 20 {
+	if n := count(t, c2); n != 20 {
 		t.Fatalf("after reopen: %d items", n)
 	}
 }
@@ -185,7 +192,7 @@ func TestRecoveryAcrossSealedPreallocatedSegments(t *testing.T) {
 	}
 	eng2, c2 := openContainerWith(t, opts(crashed))
 	defer eng2.Close()
-	if n := count(c2); n != 100 {
+	if n := count(t, c2); n != 100 {
 		t.Fatalf("after recovery: %d items, want 100", n)
 	}
 	for i := 200; i < n; i++ {
