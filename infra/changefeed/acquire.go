@@ -22,12 +22,28 @@ func (p *Processor) balance(ctx context.Context) {
 	p.mu.Unlock()
 	now := p.now()
 	for _, l := range all {
-		if string(l.Owner) == p.o.Owner && !l.expired(now, p.o.LeaseExpirationInterval) {
+		switch {
+		case string(l.Owner) == p.o.Owner && !l.expired(now, p.o.LeaseExpirationInterval):
 			p.acquire(ctx, l)
+		case string(l.Owner) != p.o.Owner:
+			p.dropIfHeld(l)
 		}
 	}
 	for _, l := range leasesToTake(all, p.o.Owner, now, p.o.LeaseExpirationInterval) {
 		p.acquire(ctx, l)
+	}
+}
+
+// dropIfHeld stops the worker of a lease this instance still runs although
+// the listing shows it released or taken over (the worker would notice only
+// at its next checkpoint or renewal), so the next pass can balance it.
+func (p *Processor) dropIfHeld(l leaseDoc) {
+	p.mu.Lock()
+	h := p.held[l.ID]
+	p.mu.Unlock()
+	if h != nil {
+		p.log.Info("lease lost", "lease", l.LeaseToken, "owner now", string(l.Owner))
+		h.cancel(fmt.Errorf("%w: the lease now belongs to %q", errLeaseLost, l.Owner))
 	}
 }
 
@@ -82,7 +98,9 @@ func (p *Processor) start(ctx context.Context, d leaseDoc) {
 		w := &worker{p: p, h: h, pos: string(d.ContinuationToken)}
 		if w.run(wctx) != exitStopped {
 			p.mu.Lock()
-			delete(p.held, d.ID)
+			if p.held[d.ID] == h {
+				delete(p.held, d.ID)
+			}
 			p.mu.Unlock()
 		}
 	}()

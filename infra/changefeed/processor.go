@@ -194,11 +194,14 @@ func (p *Processor) drain(ctx context.Context, renew <-chan time.Time) error {
 			d.Owner = ""
 			return nil
 		})
-		if err != nil && !errors.Is(err, errLeaseLost) {
+		switch {
+		case errors.Is(err, errLeaseLost):
+			p.log.Info("lease already lost", "lease", h.rng.token(), "err", err)
+		case err != nil:
 			p.log.Warn("lease not released; it will expire", "lease", h.rng.token(), "err", err)
-			continue
+		default:
+			p.log.Info("lease released", "lease", h.rng.token())
 		}
-		p.log.Info("lease released", "lease", h.rng.token())
 	}
 	return nil
 }
