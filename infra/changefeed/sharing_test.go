@@ -2,6 +2,7 @@ package changefeed_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -70,7 +71,7 @@ func TestInstancesShareTheRangesEvenly(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ instances, partitions int }{{2, 4}, {3, 8}}
 	for _, tc := range tests {
-		t.Run("", func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d instances on %d ranges", tc.instances, tc.partitions), func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, tc.partitions)
 			rec := newRecorder()

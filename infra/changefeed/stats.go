@@ -35,7 +35,8 @@ type LeaseStats struct {
 	// server); 0 once a read found nothing new.
 	LagEvents int64
 	// LagSeconds is now minus the _ts of the newest document delivered, while
-	// the range is behind; 0 once a read found nothing new.
+	// the range is behind; 0 once a read found nothing new or the session
+	// LSN showed nothing after the last document.
 	LagSeconds float64
 	// Failures counts handler errors and failed reads since the last success.
 	Failures int
@@ -94,12 +95,10 @@ func (c *leaseCounters) fill(now time.Time, s *LeaseStats) {
 	defer c.mu.Unlock()
 	s.Processed, s.Failures = c.processed, c.failures
 	s.EventsPerSecond = c.rate.perSecond(now)
-	if c.caughtUp || c.lastTS == 0 {
+	if c.caughtUp || c.lastTS == 0 || c.sessionLSN <= c.lastLSN {
 		return
 	}
-	if c.sessionLSN > c.lastLSN {
-		s.LagEvents = int64(c.sessionLSN - c.lastLSN)
-	}
+	s.LagEvents = int64(c.sessionLSN - c.lastLSN)
 	s.LagSeconds = max(0, now.Sub(time.Unix(c.lastTS, 0)).Seconds())
 }
 
