@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,34 @@ func newEnv(t testing.TB, partitions int) *env {
 	e := &env{srv: srv, client: newClient(t, srv.Client(), fmt.Sprintf("http://cosmos-%d.test/", endpoints.Add(1)))}
 	e.events, e.leases = createContainers(t, e.client)
 	return e
+}
+
+// newCountingEnv is newEnv with a count of the change feed reads sent.
+func newCountingEnv(t testing.TB, partitions int) (*env, *atomic.Int64) {
+	t.Helper()
+	srv, err := cosmosemu.New(cosmosemu.Config{DefaultPartitions: partitions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	reads := &atomic.Int64{}
+	transport := countingTransport{next: srv.Client(), reads: reads}
+	e := &env{srv: srv, client: newClient(t, transport, fmt.Sprintf("http://cosmos-%d.test/", endpoints.Add(1)))}
+	e.events, e.leases = createContainers(t, e.client)
+	return e, reads
+}
+
+// countingTransport counts change feed requests (those with an A-IM header).
+type countingTransport struct {
+	next  policy.Transporter
+	reads *atomic.Int64
+}
+
+func (c countingTransport) Do(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("A-IM") != "" {
+		c.reads.Add(1)
+	}
+	return c.next.Do(req)
 }
 
 func newClient(t testing.TB, transport policy.Transporter, endpoint string) *azcosmos.Client {

@@ -73,6 +73,11 @@ type Options struct {
 	StartFromTime time.Time
 	// FeedPollDelay is the wait after a range had nothing new (default 5 s).
 	FeedPollDelay time.Duration
+	// MaxFeedPollDelay, when longer than FeedPollDelay, lets the wait double
+	// with every further read that finds nothing, up to this; the first
+	// change found brings it back to FeedPollDelay. Default: FeedPollDelay
+	// (a fixed delay, as the Functions trigger polls).
+	MaxFeedPollDelay time.Duration
 	// LeaseAcquireInterval is how often the leases are balanced (default 13 s).
 	LeaseAcquireInterval time.Duration
 	// LeaseExpirationInterval is how long a lease stays with an owner that
@@ -99,6 +104,7 @@ func (o Options) withDefaults() Options {
 		o.MaxItemsPerInvocation = DefaultMaxItemsPerInvocation
 	}
 	def(&o.FeedPollDelay, DefaultFeedPollDelay)
+	o.MaxFeedPollDelay = max(o.MaxFeedPollDelay, o.FeedPollDelay)
 	def(&o.LeaseAcquireInterval, DefaultLeaseAcquireInterval)
 	def(&o.LeaseExpirationInterval, DefaultLeaseExpirationInterval)
 	def(&o.LeaseRenewInterval, DefaultLeaseRenewInterval)

@@ -187,3 +187,25 @@ func docIDs(b changefeed.Batch) []string {
 	}
 	return ids
 }
+
+func TestAQuietFeedIsPolledLessWithAGrowingDelay(t *testing.T) {
+	t.Parallel()
+	polls := func(maxDelay time.Duration) (int64, *env, *recorder) {
+		e, reads := newCountingEnv(t, 1)
+		rec := newRecorder()
+		o := fastOptions(e, "quiet", rec.handle)
+		o.FeedPollDelay, o.MaxFeedPollDelay = 5*time.Millisecond, maxDelay
+		r := start(t, o)
+		waitFor(t, 5*time.Second, "the lease", func() bool { return len(r.p.Stats().Leases) == 1 })
+		n0 := reads.Load()
+		time.Sleep(400 * time.Millisecond) // a quiet feed, watched for a while
+		return reads.Load() - n0, e, rec
+	}
+	fixed, _, _ := polls(0)
+	growing, e, rec := polls(100 * time.Millisecond)
+	if growing*3 > fixed {
+		t.Fatalf("%d reads with a growing delay, %d with a fixed one; want far fewer", growing, fixed)
+	}
+	writeEvents(t, e.events, 1, 1, 1)
+	waitFor(t, 5*time.Second, "an event after the quiet time", func() bool { return rec.count() == 1 })
+}

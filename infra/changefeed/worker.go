@@ -25,6 +25,7 @@ type worker struct {
 	pos     string // where the next read starts; the checkpoint or beyond empty pages
 	attempt int    // deliveries of the batch at pos so far
 	backoff time.Duration
+	idle    time.Duration // the wait after the last read that found nothing
 	timer   *time.Timer
 }
 
@@ -69,8 +70,10 @@ func (w *worker) run(ctx context.Context) exit {
 					return exitLost
 				}
 			}
-			w.sleep(ctx, w.p.o.FeedPollDelay)
+			w.idle = min(max(2*w.idle, w.p.o.FeedPollDelay), w.p.o.MaxFeedPollDelay)
+			w.sleep(ctx, w.idle)
 		default:
+			w.idle = 0
 			if w.deliver(ctx, pg) == errLeaseLost {
 				return exitLost
 			}
