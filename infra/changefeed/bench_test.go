@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/changefeed"
+	"orderctx/infra/cosmosemu"
 )
 
 // backlogEvents is the size of the backlog a drain benchmark reads: 1,000
@@ -42,10 +43,13 @@ func writeBacklog(b *testing.B, events *azcosmos.ContainerClient) {
 
 // BenchmarkDrainBacklog measures how fast one processor with a handler that
 // does nothing reads a backlog of 100,000 events on 4 ranges from the
-// beginning (fresh leases each round), in process and over HTTP on loopback.
+// beginning (fresh leases each round), in process (in memory, or durable:
+// every checkpoint waits for the store's fdatasync) and over HTTP on loopback.
 func BenchmarkDrainBacklog(b *testing.B) {
 	e := newEnv(b, 4)
 	writeBacklog(b, e.events)
+	durable := newEnvWith(b, cosmosemu.Config{DefaultPartitions: 4, Dir: b.TempDir()})
+	writeBacklog(b, durable.events)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -67,6 +71,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 	}{
 		{"in-process/batch=100", e, 100},
 		{"in-process/batch=1000", e, 1000},
+		{"in-process/durable/batch=100", durable, 100},
 		{"http/batch=100", overHTTP, 100},
 	}
 	round := 0

@@ -46,6 +46,9 @@ func (p *Processor) bootstrap(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return context.Cause(ctx)
+		case <-p.stopping:
+			t.Stop()
+			return nil
 		case <-t.C:
 		}
 	}

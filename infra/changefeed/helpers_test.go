@@ -36,7 +36,13 @@ type env struct {
 
 func newEnv(t testing.TB, partitions int) *env {
 	t.Helper()
-	srv, err := cosmosemu.New(cosmosemu.Config{DefaultPartitions: partitions})
+	return newEnvWith(t, cosmosemu.Config{DefaultPartitions: partitions})
+}
+
+// newEnvWith is newEnv with a server configured as given.
+func newEnvWith(t testing.TB, cfg cosmosemu.Config) *env {
+	t.Helper()
+	srv, err := cosmosemu.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
