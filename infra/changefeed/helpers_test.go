@@ -165,7 +165,13 @@ func start(t testing.TB, o changefeed.Options) *running {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{p: p, stop: cancel, done: make(chan error, 1)}
-	go func() { r.done <- p.Run(ctx) }()
+	go func() {
+		err := p.Run(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v", err)
+		}
+		r.done <- err
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-r.done

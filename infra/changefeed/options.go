@@ -119,8 +119,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Validate reports every problem of options already defaulted.
-func (o Options) Validate() error {
+// Validate reports every problem of the options (zero durations and batch
+// size count as their defaults).
+func (o Options) Validate() error { return o.withDefaults().check() }
+
+// check reports every problem of options already defaulted.
+func (o Options) check() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if o.Monitored == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -65,7 +66,7 @@ func (h *heldLease) snapshot() leaseDoc {
 // New checks the options and returns a processor; Run starts it.
 func New(o Options) (*Processor, error) {
 	o = o.withDefaults()
-	if err := o.Validate(); err != nil {
+	if err := o.check(); err != nil {
 		return nil, fmt.Errorf("changefeed: %w", err)
 	}
 	return &Processor{o: o, log: o.Log.With("owner", o.Owner, "prefix", o.Prefix), now: time.Now,
@@ -91,7 +92,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.started, p.cancel = true, cancel
 	p.mu.Unlock()
 	defer close(p.done)
-	if err := p.open(ctx); err != nil {
+	if err := p.openRetrying(ctx); err != nil {
 		return err
 	}
 	p.log.Info("change feed processor started", "container", p.o.Monitored.ID(), "leases", p.o.Leases.ID())
@@ -136,6 +137,35 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 		cancel(fmt.Errorf("changefeed: shutdown gave up: %w", context.Cause(ctx)))
 		<-p.done
 		return ctx.Err()
+	}
+}
+
+// openRetrying opens, retrying with back-off while the store answers with
+// errors that may pass (throttling, unavailability, timeouts, network);
+// a missing container, bad credentials or a bad request end Run.
+func (p *Processor) openRetrying(ctx context.Context) error {
+	wait := time.Duration(0)
+	for {
+		err := p.open(ctx)
+		switch statusOf(err) {
+		case 0, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			return err
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		wait = min(max(2*wait, p.o.RetryBackoff), p.o.MaxRetryBackoff)
+		p.log.Warn("starting failed; trying again", "err", err, "in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return context.Cause(ctx)
+		case <-p.stopping:
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
 	}
 }
 

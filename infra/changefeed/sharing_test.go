@@ -3,6 +3,7 @@ package changefeed_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"orderctx/infra/changefeed"
+	"orderctx/infra/cosmosemu"
 )
 
 // balanced says whether the n owners each hold total/n leases (rounded
@@ -165,5 +167,31 @@ func TestOneLeaseHasOneOwner(t *testing.T) {
 	defer mu.Unlock()
 	if len(delivered) != 1 {
 		t.Fatalf("%d instances delivered from the single lease: %v", len(delivered), delivered)
+	}
+}
+
+// Throttling and unavailability of the lease container and of change feed
+// reads (beyond what the SDK retries) cost redeliveries, never events.
+func TestTransientStoreErrorsLoseNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 4)
+	rec := newRecorder()
+	for _, f := range []cosmosemu.Fault{
+		{PathContains: "colls/leases", Rate: 0.1, Status: http.StatusServiceUnavailable},
+		{PathContains: "colls/leases", Rate: 0.05, Status: http.StatusTooManyRequests},
+		{Header: "A-IM", Rate: 0.1, Status: http.StatusServiceUnavailable},
+		{Header: "A-IM", Rate: 0.01, Status: http.StatusRequestTimeout}, // the SDK waits 1 s to retry these
+	} {
+		e.srv.Faults().Add(f)
+	}
+	start(t, fastOptions(e, "faults", rec.handle))
+	start(t, fastOptions(e, "faults", rec.handle))
+	f := feed(t, e, 12)
+	waitFor(t, 10*time.Second, "events", func() bool { return rec.count() > 1000 })
+	last := f.halt()
+	waitFor(t, 15*time.Second, "every event", func() bool { return rec.count() == 12*last })
+	rec.check(t, 12, last, false)
+	if e.srv.Faults().Fired() == 0 {
+		t.Fatal("no fault fired")
 	}
 }

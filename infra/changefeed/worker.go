@@ -74,37 +74,44 @@ func (w *worker) run(ctx context.Context) exit {
 			w.sleep(ctx, w.idle)
 		default:
 			w.idle = 0
-			if w.deliver(ctx, pg) == errLeaseLost {
+			if errors.Is(w.deliver(ctx, pg), errLeaseLost) {
 				return exitLost
 			}
 		}
 	}
 }
 
-// deliver hands a page to the handler and checkpoints it on success. It
-// returns errLeaseLost when the checkpoint found another owner.
+// deliver hands a page to the handler and checkpoints it on success. A
+// checkpoint that fails for a passing reason is tried again (the batch is
+// not delivered again for it); errLeaseLost says another owner has the lease.
 func (w *worker) deliver(ctx context.Context, pg page) error {
+	log := w.p.log.With("lease", w.h.rng.token())
 	w.attempt++
-	err := w.p.o.Handler(ctx, Batch{LeaseToken: w.h.rng.token(), Documents: pg.docs, Attempt: w.attempt})
-	if err == nil {
-		err = w.checkpoint(ctx, pg.next)
-		if errors.Is(err, errLeaseLost) {
-			w.p.log.Info("lease lost at checkpoint", "lease", w.h.rng.token(), "err", err)
-			return errLeaseLost
+	if err := w.p.o.Handler(ctx, Batch{LeaseToken: w.h.rng.token(), Documents: pg.docs, Attempt: w.attempt}); err != nil {
+		if ctx.Err() == nil {
+			log.Warn("batch not accepted; it will be delivered again", "documents", len(pg.docs), "attempt", w.attempt, "err", err)
+			w.h.stats.failed()
+			w.sleep(ctx, w.nextBackoff())
 		}
-		if err == nil {
+		return nil
+	}
+	for {
+		err := w.checkpoint(ctx, pg.next)
+		switch {
+		case err == nil:
 			w.pos, w.attempt, w.backoff = pg.next, 0, 0
 			w.h.stats.delivered(w.p.now(), pg.docs, pg.session)
 			return nil
+		case errors.Is(err, errLeaseLost):
+			log.Info("lease lost at checkpoint", "err", err)
+			return errLeaseLost
+		case ctx.Err() != nil || w.stopRequested():
+			return nil // not checkpointed: the next owner delivers the batch again
 		}
-	}
-	if ctx.Err() == nil {
-		w.p.log.Warn("batch not accepted; it will be delivered again", "lease", w.h.rng.token(),
-			"documents", len(pg.docs), "attempt", w.attempt, "err", err)
+		log.Warn("checkpoint failed; trying again", "err", err)
 		w.h.stats.failed()
 		w.sleep(ctx, w.nextBackoff())
 	}
-	return nil
 }
 
 // checkpoint stores pos as the lease's continuation, if the lease is still ours.
