@@ -41,15 +41,8 @@ func (p *Processor) bootstrap(ctx context.Context) error {
 		if err := p.breakStaleLock(ctx, lock); err != nil {
 			return err
 		}
-		t := time.NewTimer(min(p.o.LeaseAcquireInterval, 500*time.Millisecond))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		case <-p.stopping:
-			t.Stop()
-			return nil
-		case <-t.C:
+		if !p.pause(ctx, min(p.o.LeaseAcquireInterval, 500*time.Millisecond)) {
+			return context.Cause(ctx) // nil after Shutdown
 		}
 	}
 }

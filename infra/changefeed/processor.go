@@ -95,6 +95,11 @@ func (p *Processor) Run(ctx context.Context) error {
 	if err := p.openRetrying(ctx); err != nil {
 		return err
 	}
+	select {
+	case <-p.stopping: // Shutdown during the start: nothing is held yet
+		return nil
+	default:
+	}
 	p.log.Info("change feed processor started", "container", p.o.Monitored.ID(), "leases", p.o.Leases.ID())
 	renew := time.NewTicker(p.o.LeaseRenewInterval)
 	defer renew.Stop()
@@ -156,16 +161,23 @@ func (p *Processor) openRetrying(ctx context.Context) error {
 		}
 		wait = min(max(2*wait, p.o.RetryBackoff), p.o.MaxRetryBackoff)
 		p.log.Warn("starting failed; trying again", "err", err, "in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		case <-p.stopping:
-			t.Stop()
-			return nil
-		case <-t.C:
+		if !p.pause(ctx, wait) {
+			return context.Cause(ctx) // nil after Shutdown
 		}
+	}
+}
+
+// pause waits d; false if ctx ended or Shutdown began first.
+func (p *Processor) pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-p.stopping:
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
