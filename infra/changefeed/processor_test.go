@@ -209,3 +209,23 @@ func TestAQuietFeedIsPolledLessWithAGrowingDelay(t *testing.T) {
 	writeEvents(t, e.events, 1, 1, 1)
 	waitFor(t, 5*time.Second, "an event after the quiet time", func() bool { return rec.count() == 1 })
 }
+
+func TestShutdownBeforeRunLeavesNothingHeld(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2)
+	p, err := changefeed.New(fastOptions(e, "early", newRecorder().handle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown before Run: %v", err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatalf("Run after Shutdown: %v", err)
+	}
+	for _, d := range leaseDocs(t, e.leases, "early") {
+		if d["Owner"] != nil {
+			t.Fatalf("a lease is held after Run returned: %v", d)
+		}
+	}
+}
