@@ -32,7 +32,13 @@ func TestLeaseDocumentsHaveTheDotNetProcessorsShape(t *testing.T) {
 	writeEvents(t, e.events, 4, 1, 2)
 	rec := newRecorder()
 	r := start(t, fastOptions(e, "shape.", rec.handle))
-	waitFor(t, 5*time.Second, "8 events", func() bool { return rec.count() == 8 })
+	waitFor(t, 5*time.Second, "8 events checkpointed", func() bool {
+		n := int64(0)
+		for _, s := range r.p.Stats().Leases {
+			n += s.Processed
+		}
+		return n == 8
+	})
 	prefix := leasePrefix(t, e, "shape.")
 	docs := leaseDocs(t, e.leases, "shape.")
 	if len(docs) != 2 {
