@@ -33,6 +33,10 @@ type leaseStore struct {
 	now    func() time.Time
 }
 
+// stamp is the time written into a lease: UTC, to the 100 ns a .NET
+// DateTime holds (so the JSON has at most 7 decimals, which it parses).
+func (s *leaseStore) stamp() time.Time { return s.now().UTC().Truncate(100 * time.Nanosecond) }
+
 // leaseID is the id of the lease for a lease token.
 func (s *leaseStore) leaseID(token string) string { return s.prefix + ".." + token }
 
@@ -43,7 +47,7 @@ func (s *leaseStore) newLease(r feedRange, continuation string, props map[string
 	}
 	return leaseDoc{ID: s.leaseID(r.token()), Version: leaseVersionEPK, LeaseToken: r.token(),
 		FeedRange: feedRangeJ{Range: r}, ContinuationToken: nullString(continuation),
-		Timestamp: s.now().UTC(), Properties: props, Mode: modeIncremental}
+		Timestamp: s.stamp(), Properties: props, Mode: modeIncremental}
 }
 
 // list returns every lease of this processor (ids starting with prefix + "..").
@@ -139,7 +143,7 @@ func (s *leaseStore) update(ctx context.Context, d leaseDoc, change func(*leaseD
 		if err := change(&next); err != nil {
 			return d, err
 		}
-		next.Timestamp = s.now().UTC()
+		next.Timestamp = s.stamp()
 		out, err := s.replace(ctx, next)
 		if !errors.Is(err, errPrecondition) {
 			return out, err
