@@ -18,7 +18,9 @@ import (
 // Handler processes one batch of one feed range. It is called for different
 // ranges at the same time, but for one range one batch at a time, in feed
 // order. Returning nil checkpoints the batch; an error delivers the same
-// position again after a back-off.
+// position again after a back-off. ctx is cancelled when the lease is lost
+// or the processor stops abruptly; the handler should then return soon, as
+// Run waits for it.
 type Handler func(ctx context.Context, b Batch) error
 
 // Batch is what one handler call receives.
