@@ -16,10 +16,9 @@ type Limits struct {
 	MaxBodyBytes int64
 	// MaxDocuments bounds the documents of one invocation (default 10,000).
 	MaxDocuments int
-	// MaxDepth bounds the nesting of arrays and objects in every JSON value
-	// the handler reads: the body, and the documents array once unwrapped
-	// (default 132: Cosmos DB documents nest at most 128 levels, plus the
-	// array and the envelope).
+	// MaxDepth bounds the nesting of arrays and objects: of the documents
+	// array (itself level 1) and of every other value in the request
+	// (default 132: Cosmos DB documents nest at most 128 levels).
 	MaxDepth int
 }
 
@@ -94,49 +93,32 @@ func DecodeRequest(body []byte, binding string, lim Limits) (*Request, error) {
 	if int64(len(body)) > lim.MaxBodyBytes {
 		return nil, &DecodeError{"", RuleTooLarge, fmt.Sprintf("the body exceeds %d bytes", lim.MaxBodyBytes)}
 	}
-	if checkDepth(body, lim.MaxDepth) != nil {
+	env, err := parseEnvelope(body, binding, lim.MaxDepth)
+	switch {
+	case errors.Is(err, errTooDeep):
 		return nil, tooDeep("", lim)
-	}
-	var env struct {
-		Data     map[string]json.RawMessage `json:"Data"`
-		Metadata json.RawMessage            `json:"Metadata"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
+	case err != nil:
 		return nil, &DecodeError{"", RuleMalformed, "the body is not an invocation request: " + err.Error()}
 	}
 	field := "Data." + binding
-	raw, ok := lookup(env.Data, binding)
-	if !ok {
+	if env.binding == nil {
 		return nil, &DecodeError{field, RuleMissingBinding, "the trigger's documents are missing"}
 	}
 	req := &Request{}
-	arr, err := unwrap(raw, req, field)
+	arr, err := unwrap(env.binding, req, field)
 	if err != nil {
 		return nil, err
 	}
 	if req.Documents, err = documents(arr, field, lim); err != nil {
 		return nil, err
 	}
-	if len(env.Metadata) > 0 && !bytes.Equal(env.Metadata, []byte("null")) {
-		req.MetadataErr = json.Unmarshal(env.Metadata, &req.Metadata)
+	if len(env.metadata) > 0 && !bytes.Equal(env.metadata, []byte("null")) {
+		req.MetadataErr = json.Unmarshal(env.metadata, &req.Metadata)
 	}
 	return req, nil
 }
 
-// lookup finds the binding's value, matching its name exactly first and
-// then in any case, as the host's binding names are case-insensitive.
-func lookup(data map[string]json.RawMessage, binding string) (json.RawMessage, bool) {
-	if v, ok := data[binding]; ok {
-		return v, true
-	}
-	for k, v := range data {
-		if equalFoldASCII(k, binding) {
-			return v, true
-		}
-	}
-	return nil, false
-}
-
+// equalFoldASCII compares names as encoding/json matches member names.
 func equalFoldASCII(a, b string) bool {
 	if len(a) != len(b) {
 		return false

@@ -14,29 +14,6 @@ import (
 // errTooDeep is returned by the scans when nesting exceeds the limit.
 var errTooDeep = errors.New("too deep")
 
-// checkDepth reports errTooDeep when b nests arrays and objects deeper than
-// max. Brackets inside strings do not count. It checks nothing else.
-func checkDepth(b []byte, max int) error {
-	depth := 0
-	var str stringState
-	for _, c := range b {
-		if str.consume(c) {
-			continue
-		}
-		switch c {
-		case '"':
-			str.in = true
-		case '[', '{':
-			if depth++; depth > max {
-				return errTooDeep
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return nil
-}
-
 // stringState follows a scan in and out of JSON strings.
 type stringState struct{ in, esc bool }
 
@@ -134,46 +111,57 @@ func trimSpace(b []byte) []byte {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
+// plain marks the bytes a JSON string holds as they are: not a quote,
+// backslash or control character, and ASCII (so no UTF-8 check is due).
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // unquote decodes the JSON string literal that b holds entirely (surrounding
-// whitespace allowed), as encoding/json would. A plain ASCII literal comes
-// back as a subslice of b.
+// whitespace allowed), as encoding/json would: invalid UTF-8 and lone
+// surrogates become U+FFFD. A literal without escapes comes back as a
+// subslice of b.
 func unquote(b []byte) ([]byte, error) {
 	b = trimSpace(b)
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return nil, errors.New("not a JSON string")
 	}
 	s := b[1 : len(b)-1]
-	i := 0
-	for i < len(s) && s[i] != '\\' && s[i] != '"' && s[i] >= 0x20 && s[i] < utf8.RuneSelf {
-		i++
-	}
-	if i == len(s) {
-		return s, nil
-	}
-	out := make([]byte, i, len(s))
-	copy(out, s[:i])
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == '"' || c < 0x20:
+	var out []byte
+	for i := 0; i < len(s); {
+		j, high := i, byte(0)
+		for j < len(s) && (plain[s[j]] || s[j] >= utf8.RuneSelf) {
+			high |= s[j]
+			j++
+		}
+		ascii := high < utf8.RuneSelf
+		if i == 0 && j == len(s) && (ascii || utf8.Valid(s)) {
+			return s, nil
+		}
+		if out == nil {
+			out = make([]byte, 0, len(s))
+		}
+		if ascii {
+			out = append(out, s[i:j]...)
+		} else {
+			out = appendUTF8(out, s[i:j])
+		}
+		if i = j; i == len(s) {
+			break
+		}
+		if s[i] != '\\' {
 			return nil, errors.New("not a single JSON string")
-		case c >= utf8.RuneSelf:
-			// Invalid UTF-8 becomes U+FFFD, as encoding/json reads it.
-			r, n := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				out = utf8.AppendRune(out, r)
-			} else {
-				out = append(out, s[i:i+n]...)
-			}
-			i += n
-			continue
-		case c != '\\':
-			out = append(out, c)
-			i++
-			continue
 		}
 		if i+1 == len(s) {
 			return nil, errors.New("unfinished escape")
+		}
+		if r := simpleEscapes[s[i+1]]; r != 0 {
+			out = append(out, r)
+			i += 2
+			continue
 		}
 		n, err := appendEscape(&out, s[i:])
 		if err != nil {
@@ -181,7 +169,27 @@ func unquote(b []byte) ([]byte, error) {
 		}
 		i += n
 	}
+	if out == nil {
+		return s[:0], nil
+	}
 	return out, nil
+}
+
+// appendUTF8 appends run, replacing invalid UTF-8 with U+FFFD.
+func appendUTF8(out, run []byte) []byte {
+	if utf8.Valid(run) {
+		return append(out, run...)
+	}
+	for len(run) > 0 {
+		r, n := utf8.DecodeRune(run)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, r)
+		} else {
+			out = append(out, run[:n]...)
+		}
+		run = run[n:]
+	}
+	return out
 }
 
 // simpleEscapes maps the character after a backslash to what it stands for.
@@ -257,7 +265,7 @@ func appendEscaped[S ~string | ~[]byte](dst []byte, s S, levels int) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
+		if plain[c] || c >= utf8.RuneSelf {
 			continue
 		}
 		dst = append(dst, s[last:i]...)

@@ -168,7 +168,7 @@ func TestUnreadableMetadataDoesNotFailTheBatch(t *testing.T) {
 	}
 }
 
-func TestDecodeRefuses(t *testing.T) {
+func TestDecodeChecks(t *testing.T) {
 	t.Parallel()
 	enc := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	deep := strings.Repeat("[", 200) + strings.Repeat("]", 200)
@@ -176,6 +176,13 @@ func TestDecodeRefuses(t *testing.T) {
 		name, body, field, rule string
 		lim                     protocol.Limits
 	}{
+		{"deep enough at a low limit", `{"Data":{"documents":[{"a":{"b":{}}}]}}`, "", "", protocol.Limits{MaxDepth: 4}},
+		{"syntax error in Metadata", `{"Data":{"documents":[{}]},"Metadata":{"sys":}}`, "", protocol.RuleMalformed, protocol.Limits{}},
+		{"syntax error in another member", `{"Data":{"documents":[{}],"other":[1,,2]}}`, "", protocol.RuleMalformed, protocol.Limits{}},
+		{"syntax error in an unknown member", `{"Extra":tru,"Data":{"documents":[{}]}}`, "", protocol.RuleMalformed, protocol.Limits{}},
+		{"trailing data after the body", `{"Data":{"documents":[{}]}} {}`, "", protocol.RuleMalformed, protocol.Limits{}},
+		{"unterminated string", `{"Data":{"documents":""[{}]`, "", protocol.RuleMalformed, protocol.Limits{}},
+		{"missing colon", `{"Data"{"documents":[{}]}}`, "", protocol.RuleMalformed, protocol.Limits{}},
 		{"not JSON", `{"Data":`, "", protocol.RuleMalformed, protocol.Limits{}},
 		{"not an object", `[1]`, "", protocol.RuleMalformed, protocol.Limits{}},
 		{"no binding", `{"Data":{"other":"[]"}}`, "Data.documents", protocol.RuleMissingBinding, protocol.Limits{}},
@@ -192,13 +199,19 @@ func TestDecodeRefuses(t *testing.T) {
 		{"too many documents", `{"Data":{"documents":` + enc(enc(`[{},{},{}]`)) + `}}`, "Data.documents", protocol.RuleTooMany, protocol.Limits{MaxDocuments: 2}},
 		{"too deep, plain", `{"Data":{"documents":` + deep + `}}`, "", protocol.RuleTooDeep, protocol.Limits{}},
 		{"too deep, double-encoded", `{"Data":{"documents":` + enc(enc(`[{"a":`+deep+`}]`)) + `}}`, "Data.documents", protocol.RuleTooDeep, protocol.Limits{}},
-		{"too deep at a low limit", `{"Data":{"documents":[{"a":{"b":{}}}]}}`, "", protocol.RuleTooDeep, protocol.Limits{MaxDepth: 4}},
+		{"too deep at a low limit", `{"Data":{"documents":[{"a":{"b":{"c":{}}}}]}}`, "", protocol.RuleTooDeep, protocol.Limits{MaxDepth: 4}},
 		{"too large", `{"Data":{"documents":[{}]}}`, "", protocol.RuleTooLarge, protocol.Limits{MaxBodyBytes: 10}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := protocol.DecodeRequest([]byte(c.body), "documents", c.lim)
+			if c.rule == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
 			var de *protocol.DecodeError
 			if !errors.As(err, &de) {
 				t.Fatalf("error %v, want a DecodeError", err)
@@ -263,5 +276,21 @@ func TestRetryContextRoundTrip(t *testing.T) {
 	}
 	if rc := req.Metadata.RetryContext; rc == nil || rc.RetryCount != 2 || rc.MaxRetryCount != -1 || *rc.Exception != *md.RetryContext.Exception {
 		t.Errorf("retry context %+v", rc)
+	}
+}
+
+func TestBindingNameMatching(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"data":{"Documents":[{"id":"fold"}],"documents":[{"id":"exact"}]}}`,
+		`{"DATA":{"documents":[{"id":"exact"}],"DOCUMENTS":[{"id":"fold"}]}}`,
+	} {
+		req, err := protocol.DecodeRequest([]byte(body), "documents", protocol.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(req.Documents) != 1 || string(req.Documents[0]) != `{"id":"exact"}` {
+			t.Errorf("%s: documents %s", body, req.Documents)
+		}
 	}
 }
