@@ -52,6 +52,14 @@ type Config struct {
 	// Entra ID through azidentity's DefaultAzureCredential (managed identity,
 	// workload identity, Azure CLI...).
 	Key string
+	// ManagedIdentity, with an Endpoint and no Key, uses the managed identity
+	// alone instead of the DefaultAzureCredential chain (the Functions
+	// setting <connection>__credential=managedidentity).
+	ManagedIdentity bool
+	// ManagedIdentityClientID picks a user-assigned managed identity
+	// (<connection>__clientId) and implies ManagedIdentity; empty: the
+	// system-assigned one.
+	ManagedIdentityClientID string
 	// Database is the database name (COSMOS_DATABASE, default "orderctx").
 	Database string
 	// DataDir holds the embedded store's data (default ".orderctx"); ignored
@@ -171,8 +179,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 			conn.Client, err = azcosmos.NewClientWithKey(cfg.Endpoint, cred, opts)
 		}
 	default:
-		var cred *azidentity.DefaultAzureCredential
-		if cred, err = azidentity.NewDefaultAzureCredential(nil); err == nil {
+		var cred azcore.TokenCredential
+		if cred, err = tokenCredential(cfg); err == nil {
 			conn.Client, err = azcosmos.NewClient(cfg.Endpoint, cred, opts)
 		}
 	}
@@ -191,6 +199,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		}
 	}
 	return conn, nil
+}
+
+// tokenCredential is the Microsoft Entra ID credential of a keyless config.
+func tokenCredential(cfg Config) (azcore.TokenCredential, error) {
+	if cfg.ManagedIdentityClientID != "" {
+		return azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(cfg.ManagedIdentityClientID)})
+	}
+	if cfg.ManagedIdentity {
+		return azidentity.NewManagedIdentityCredential(nil)
+	}
+	return azidentity.NewDefaultAzureCredential(nil)
 }
 
 func insecureClient() *http.Client {

@@ -84,3 +84,26 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("ConfigFromEnv = %+v", cfg)
 	}
 }
+
+// A keyless config opens with a Microsoft Entra ID credential of the kind it
+// names; tokens are fetched only at the first request.
+func TestKeylessConfigsOpen(t *testing.T) {
+	t.Parallel()
+	for name, cfg := range map[string]cosmosdb.Config{
+		"DefaultAzureCredential":           {},
+		"managed identity":                 {ManagedIdentity: true},
+		"user-assigned managed identity":   {ManagedIdentity: true, ManagedIdentityClientID: "00000000-0000-0000-0000-000000000001"},
+		"client id implies the managed id": {ManagedIdentityClientID: "00000000-0000-0000-0000-000000000001"},
+	} {
+		cfg.Endpoint, cfg.SkipCreate = "https://account.documents.azure.com:443/", true
+		conn, err := cosmosdb.Open(context.Background(), cfg, nil)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if conn.Client == nil || conn.Embedded() != nil {
+			t.Errorf("%s: no remote client", name)
+		}
+		conn.Close()
+	}
+}
