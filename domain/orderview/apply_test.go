@@ -16,15 +16,6 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func registry(t testing.TB) *es.Registry {
-	t.Helper()
-	reg := es.NewRegistry()
-	if err := order.RegisterEvents(reg); err != nil {
-		t.Fatal(err)
-	}
-	return reg
-}
-
 // history runs random commands on a new order and returns the final order
 // and its events as a store returns them: encoded to JSON and decoded again.
 func history(t *testing.T, reg *es.Registry, g *ordertest.Generator, orderID string, commands int) (*order.Order, []es.Envelope) {
@@ -86,7 +77,7 @@ func stored(t *testing.T, v orderview.View) *orderview.View {
 // the view of the aggregate's own state after replaying the stream.
 func TestApplyEqualsTheFold(t *testing.T) {
 	t.Parallel()
-	reg := registry(t)
+	reg := ordertest.Registry(t)
 	g := ordertest.New(20260301)
 	statuses := map[orderview.Status]int{}
 	for seq := range 1500 {
@@ -139,7 +130,7 @@ func TestApplyEqualsTheFold(t *testing.T) {
 
 func TestApplyRefuses(t *testing.T) {
 	t.Parallel()
-	reg := registry(t)
+	reg := ordertest.Registry(t)
 	_, events := history(t, reg, ordertest.New(5), "o-1", 40)
 	if len(events) < 4 {
 		t.Fatalf("only %d events", len(events))

@@ -7,8 +7,10 @@ package ordertest
 import (
 	"fmt"
 	"math/rand/v2"
+	"testing"
 	"time"
 
+	"orderctx/domain/es"
 	"orderctx/domain/order"
 )
 
@@ -73,4 +75,14 @@ func (g *Generator) item(n int) order.ItemInput {
 		it.Discount = &order.Money{Amount: g.rng.Int64N(price*int64(it.Quantity) + 1), Currency: "EUR"}
 	}
 	return it
+}
+
+// Registry returns a registry with the order events, or fails the test.
+func Registry(tb testing.TB) *es.Registry {
+	tb.Helper()
+	reg := es.NewRegistry()
+	if err := order.RegisterEvents(reg); err != nil {
+		tb.Fatal(err)
+	}
+	return reg
 }
