@@ -16,47 +16,6 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// history runs random commands on a new order and returns the final order
-// and its events as a store returns them: encoded to JSON and decoded again.
-func history(t *testing.T, reg *es.Registry, g *ordertest.Generator, orderID string, commands int) (*order.Order, []es.Envelope) {
-	t.Helper()
-	o := order.New(orderID)
-	clock := es.NewFixedClock(t0)
-	var events []es.Envelope
-	for range commands {
-		if _, err := g.Decide(o, clock.Advance(time.Second)); err != nil {
-			continue
-		}
-		envs, err := reg.Stamp(o.StreamID(), o.CommittedVersion(), o.Pending(), es.Causation{}, clock.Now(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range envs {
-			events = append(events, throughJSON(t, reg, e))
-		}
-		o.MarkCommitted()
-	}
-	return o, events
-}
-
-func throughJSON(t *testing.T, reg *es.Registry, e es.Envelope) es.Envelope {
-	t.Helper()
-	enc, err := reg.EncodeEnvelope(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := json.Marshal(enc)
-	var back es.EncodedEvent
-	if err := json.Unmarshal(raw, &back); err != nil {
-		t.Fatal(err)
-	}
-	dec, err := reg.DecodeEvent(back)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dec
-}
-
 // stored returns v as it reads back from the views container.
 func stored(t *testing.T, v orderview.View) *orderview.View {
 	t.Helper()
@@ -82,7 +41,7 @@ func TestApplyEqualsTheFold(t *testing.T) {
 	statuses := map[orderview.Status]int{}
 	for seq := range 1500 {
 		orderID := fmt.Sprintf("o-%d", seq)
-		o, events := history(t, reg, g, orderID, 1+g.Rand().IntN(30))
+		o, events := g.History(t, reg, orderID, 1+g.Rand().IntN(30), t0)
 		if len(events) == 0 {
 			continue
 		}
@@ -131,7 +90,7 @@ func TestApplyEqualsTheFold(t *testing.T) {
 func TestApplyRefuses(t *testing.T) {
 	t.Parallel()
 	reg := ordertest.Registry(t)
-	_, events := history(t, reg, ordertest.New(5), "o-1", 40)
+	_, events := ordertest.New(5).History(t, reg, "o-1", 40, t0)
 	if len(events) < 4 {
 		t.Fatalf("only %d events", len(events))
 	}

@@ -5,6 +5,7 @@
 package ordertest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -85,4 +86,49 @@ func Registry(tb testing.TB) *es.Registry {
 		tb.Fatal(err)
 	}
 	return reg
+}
+
+// History runs commands random commands on a new order and returns the order
+// and the events it recorded, as a store returns them: encoded to JSON and
+// decoded again through reg. Event times start at start, a second apart.
+func (g *Generator) History(tb testing.TB, reg *es.Registry, orderID string, commands int, start time.Time) (*order.Order, []es.Envelope) {
+	tb.Helper()
+	o := order.New(orderID)
+	clock := es.NewFixedClock(start)
+	var events []es.Envelope
+	for range commands {
+		if _, err := g.Decide(o, clock.Advance(time.Second)); err != nil {
+			continue
+		}
+		envs, err := reg.Stamp(o.StreamID(), o.CommittedVersion(), o.Pending(), es.Causation{}, clock.Now(), nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, e := range envs {
+			events = append(events, throughJSON(tb, reg, e))
+		}
+		o.MarkCommitted()
+	}
+	return o, events
+}
+
+func throughJSON(tb testing.TB, reg *es.Registry, e es.Envelope) es.Envelope {
+	tb.Helper()
+	enc, err := reg.EncodeEnvelope(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	raw, err := json.Marshal(enc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var back es.EncodedEvent
+	if err := json.Unmarshal(raw, &back); err != nil {
+		tb.Fatal(err)
+	}
+	dec, err := reg.DecodeEvent(back)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dec
 }
