@@ -172,3 +172,55 @@ func Position(tb testing.TB, doc json.RawMessage) (streamID string, version int6
 	}
 	return d.StreamID, d.Version
 }
+
+// Document returns an event's document as the event store writes it and the
+// change feed delivers it.
+func Document(tb testing.TB, reg *es.Registry, e es.Envelope) json.RawMessage {
+	tb.Helper()
+	enc, err := reg.EncodeEnvelope(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	raw, err := json.Marshal(struct {
+		ID string `json:"id"`
+		es.EncodedEvent
+	}{eventstore.EventDocumentID(e.StreamID, e.Version), enc})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw
+}
+
+// Backlog returns the documents of at least n events of random orders (ids
+// "o-<n>"), in a feed order where window orders are under way at any time:
+// the next event comes from one of them at random, and an order that has
+// no more events is replaced by a new one. A window of 1 gives each order's
+// events in one run; a large window spreads them, so that a batch of the
+// feed touches nearly as many orders as it has events.
+func Backlog(tb testing.TB, reg *es.Registry, seed uint64, n, window int) []json.RawMessage {
+	tb.Helper()
+	g := ordertest.New(seed)
+	start := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+	next := 0
+	newOrder := func() []es.Envelope {
+		for {
+			next++
+			if _, events := g.History(tb, reg, fmt.Sprintf("o-%d", next), 14, start); len(events) > 0 {
+				return events
+			}
+		}
+	}
+	active := make([][]es.Envelope, window)
+	for i := range active {
+		active[i] = newOrder()
+	}
+	docs := make([]json.RawMessage, 0, n)
+	for len(docs) < n {
+		i := g.Rand().IntN(window)
+		docs = append(docs, Document(tb, reg, active[i][0]))
+		if active[i] = active[i][1:]; len(active[i]) == 0 {
+			active[i] = newOrder()
+		}
+	}
+	return docs
+}

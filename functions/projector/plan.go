@@ -66,30 +66,18 @@ func group(events []es.Envelope) (streams []*stream, ignored int) {
 	return streams, ignored
 }
 
-// toRead returns the views to read before folding: those of streams whose
-// first event is not the order's placement. A placement means the view
-// should not exist yet, and the create finds out (409) if it does.
-func toRead(streams []*stream) []string {
-	var ids []string
-	for _, s := range streams {
-		if s.events[0].Version > 1 {
-			ids = append(ids, s.orderID)
-		}
+func orderIDs(streams []*stream) []string {
+	ids := make([]string, len(streams))
+	for i, s := range streams {
+		ids[i] = s.orderID
 	}
 	return ids
 }
 
-// plan folds the stream's new events into its stored view. It returns nil
-// when the view has them all, a *GapError when events are missing before
-// them, and a *parking.PoisonError for an event the domain refuses.
-func (s *stream) plan(stored map[string]Stored) (*change, error) {
-	var base *Stored
-	if st, ok := stored[s.orderID]; ok {
-		base = &st
-	}
-	return s.planOn(base)
-}
-
+// planOn folds the stream's new events into base (nil: no view yet). It
+// returns nil when the view has them all, a *GapError when events are
+// missing before them, and a *parking.PoisonError for an event the domain
+// refuses.
 func (s *stream) planOn(base *Stored) (*change, error) {
 	var view *orderview.View
 	pending := s.events

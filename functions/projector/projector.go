@@ -15,6 +15,10 @@
 //     etag no longer matches (412) means another projector wrote it; the view
 //     is read again and the events re-applied on top, so no update is lost.
 //   - Poison: an event the domain refuses is reported as a parking.PoisonError.
+//
+// Views it has read or written stay in a bounded cache (Config.CacheViews),
+// so catching up on a backlog reads a view from the store about once; the
+// etag conditions keep a stale cache entry from doing harm.
 package projector
 
 import (
@@ -39,6 +43,7 @@ const Name = "projector"
 const (
 	DefaultConcurrency = 16
 	DefaultMaxAttempts = 10
+	DefaultCacheViews  = 10_000
 )
 
 // Stored is a view as stored, with the etag that a conditional replace needs.
@@ -52,13 +57,13 @@ type Views interface {
 	// Get returns the stored views among ids, in one round trip; ids without
 	// a view are absent from the map. Errors: es.Unavailable.
 	Get(ctx context.Context, ids []string) (map[string]Stored, error)
-	// Create stores a view that does not exist yet.
+	// Create stores a view that does not exist yet and returns its etag.
 	// Errors: es.ErrConcurrency (wrapped) when it exists; es.Unavailable.
-	Create(ctx context.Context, v orderview.View) error
-	// Replace stores v over the view stored with etag.
+	Create(ctx context.Context, v orderview.View) (string, error)
+	// Replace stores v over the view stored with etag and returns the new etag.
 	// Errors: es.ErrConcurrency (wrapped) when the stored view has another
 	// etag or is gone; es.Unavailable.
-	Replace(ctx context.Context, v orderview.View, etag string) error
+	Replace(ctx context.Context, v orderview.View, etag string) (string, error)
 }
 
 // Config wires a Projector.
@@ -74,6 +79,9 @@ type Config struct {
 	// keep changing it (default DefaultMaxAttempts); then the batch fails
 	// and is retried.
 	MaxAttempts int
+	// CacheViews is how many views to keep in memory (default
+	// DefaultCacheViews, about 1 KB each; negative: none).
+	CacheViews int
 }
 
 // Projector is the order view projector.
@@ -82,6 +90,7 @@ type Projector struct {
 	log         *slog.Logger
 	concurrency int
 	maxAttempts int
+	cache       *cache
 }
 
 var _ parking.Handler = (*Projector)(nil)
@@ -104,6 +113,10 @@ func New(cfg Config) (*Projector, error) {
 	if p.maxAttempts == 0 {
 		p.maxAttempts = DefaultMaxAttempts
 	}
+	if cfg.CacheViews == 0 {
+		cfg.CacheViews = DefaultCacheViews
+	}
+	p.cache = newCache(cfg.CacheViews)
 	return p, nil
 }
 
@@ -120,37 +133,122 @@ func NewConsumer(cfg Config, reg *es.Registry, letters parking.Store) (*parking.
 // HandleEvents implements parking.Handler.
 func (p *Projector) HandleEvents(ctx context.Context, events []es.Envelope) (functions.Result, error) {
 	streams, ignored := group(events)
-	stored, err := p.views.Get(ctx, toRead(streams))
+	changes, err := p.planAll(ctx, streams)
 	if err != nil {
-		return functions.Result{}, fmt.Errorf("read views: %w", err)
-	}
-	var changes []*change
-	var gaps, poisons []error
-	for _, s := range streams {
-		c, err := s.plan(stored)
-		switch {
-		case errors.As(err, new(*GapError)):
-			p.log.Warn("gap in a stream: waiting for the missing events", "streamId", s.streamID, "err", err)
-			gaps = append(gaps, err)
-		case errors.As(err, new(*parking.PoisonError)):
-			poisons = append(poisons, err)
-		case err != nil:
-			return functions.Result{}, err
-		case c != nil:
-			changes = append(changes, c)
-		}
-	}
-	if len(gaps) > 0 {
-		return functions.Result{}, fmt.Errorf("%d streams have gaps, nothing written: %w", len(gaps), errors.Join(gaps...))
-	}
-	if len(poisons) > 0 {
-		return functions.Result{}, errors.Join(poisons...)
+		return functions.Result{}, err
 	}
 	retries, err := p.writeAll(ctx, changes)
 	if err != nil {
 		return functions.Result{}, err
 	}
-	return functions.Result{Logs: []string{summary(events, streams, changes, ignored, retries)}}, nil
+	return functions.Result{Logs: []string{summary(events, changes, ignored, retries)}}, nil
+}
+
+// planAll folds every stream's new events into its view. Nothing is written
+// when a stream has a gap (a transient error) or a poison event (reported
+// as parking.PoisonErrors, so that the batch runs again without them).
+func (p *Projector) planAll(ctx context.Context, streams []*stream) ([]*change, error) {
+	bases, cached, err := p.bases(ctx, streams)
+	if err != nil {
+		return nil, err
+	}
+	var out outcome
+	var recheck []*stream
+	for _, s := range streams {
+		c, err := s.planOn(bases[s.orderID])
+		if cached[s.orderID] && errors.As(err, new(*GapError)) {
+			recheck = append(recheck, s) // the cache may be behind the store
+			continue
+		}
+		if err := out.add(c, err); err != nil {
+			return nil, err
+		}
+	}
+	if len(recheck) > 0 {
+		stored, err := p.read(ctx, orderIDs(recheck))
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range recheck {
+			if err := out.add(s.planOn(stored[s.orderID])); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, g := range out.gaps {
+		p.log.Warn("gap in a stream: waiting for the missing events", "err", g)
+	}
+	return out.changes, out.err()
+}
+
+// bases returns the view each stream's events apply to, from the cache or
+// else from the store (one read for the batch), and which came from the cache.
+func (p *Projector) bases(ctx context.Context, streams []*stream) (map[string]*Stored, map[string]bool, error) {
+	bases, cached := make(map[string]*Stored, len(streams)), make(map[string]bool, len(streams))
+	var ids []string
+	for _, s := range streams {
+		if st, ok := p.cache.get(s.orderID); ok {
+			bases[s.orderID], cached[s.orderID] = &st, true
+		} else if s.events[0].Version > 1 {
+			ids = append(ids, s.orderID)
+		}
+	}
+	stored, err := p.read(ctx, ids)
+	for id, st := range stored {
+		bases[id] = st
+	}
+	return bases, cached, err
+}
+
+// read reads views from the store and remembers them.
+func (p *Projector) read(ctx context.Context, ids []string) (map[string]*Stored, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	stored, err := p.views.Get(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read views: %w", err)
+	}
+	out := make(map[string]*Stored, len(stored))
+	for _, id := range ids {
+		st, ok := stored[id]
+		if !ok {
+			p.cache.drop(id)
+			continue
+		}
+		p.cache.put(id, st)
+		out[id] = &st
+	}
+	return out, nil
+}
+
+// outcome collects the plans of a batch.
+type outcome struct {
+	changes []*change
+	gaps    []error
+	poisons []error
+}
+
+// add files one stream's plan; it returns any error that is neither a gap nor poison.
+func (o *outcome) add(c *change, err error) error {
+	switch {
+	case errors.As(err, new(*GapError)):
+		o.gaps = append(o.gaps, err)
+	case errors.As(err, new(*parking.PoisonError)):
+		o.poisons = append(o.poisons, err)
+	case err != nil:
+		return err
+	case c != nil:
+		o.changes = append(o.changes, c)
+	}
+	return nil
+}
+
+func (o *outcome) err() error {
+	if len(o.gaps) > 0 {
+		return fmt.Errorf("%d streams have gaps, nothing written: %w", len(o.gaps), errors.Join(o.gaps...))
+	}
+	return errors.Join(o.poisons...)
 }
 
 // writeAll writes the changed views, overlapping the writes, and returns how
@@ -174,7 +272,7 @@ func (p *Projector) writeAll(ctx context.Context, changes []*change) (int, error
 	return total, err
 }
 
-func summary(events []es.Envelope, streams []*stream, changes []*change, ignored, retries int) string {
+func summary(events []es.Envelope, changes []*change, ignored, retries int) string {
 	applied := 0
 	for _, c := range changes {
 		applied += len(c.pending)

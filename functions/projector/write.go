@@ -14,11 +14,17 @@ import (
 // apply, or MaxAttempts writes lost. It returns how many writes lost.
 func (p *Projector) write(ctx context.Context, c *change) (int, error) {
 	for lost := 0; ; lost++ {
-		var err error
+		var (
+			etag string
+			err  error
+		)
 		if c.base == nil {
-			err = p.views.Create(ctx, c.next)
+			etag, err = p.views.Create(ctx, c.next)
 		} else {
-			err = p.views.Replace(ctx, c.next, c.base.ETag)
+			etag, err = p.views.Replace(ctx, c.next, c.base.ETag)
+		}
+		if err == nil {
+			p.cache.put(c.s.orderID, Stored{View: c.next, ETag: etag})
 		}
 		if !errors.Is(err, es.ErrConcurrency) {
 			return lost, err
@@ -26,11 +32,12 @@ func (p *Projector) write(ctx context.Context, c *change) (int, error) {
 		if lost+1 >= p.maxAttempts {
 			return lost + 1, fmt.Errorf("view %s: %d writes lost to other writers: %w", c.s.orderID, lost+1, err)
 		}
-		stored, err := p.views.Get(ctx, []string{c.s.orderID})
+		stored, err := p.read(ctx, []string{c.s.orderID})
 		if err != nil {
-			return lost + 1, fmt.Errorf("read view %s again: %w", c.s.orderID, err)
+			p.cache.drop(c.s.orderID)
+			return lost + 1, err
 		}
-		again, err := c.s.plan(stored)
+		again, err := c.s.planOn(stored[c.s.orderID])
 		if err != nil || again == nil {
 			return lost + 1, err
 		}

@@ -75,31 +75,31 @@ func (s *Store) Get(ctx context.Context, ids []string) (map[string]projector.Sto
 }
 
 // Create implements projector.Views.
-func (s *Store) Create(ctx context.Context, v orderview.View) error {
+func (s *Store) Create(ctx context.Context, v orderview.View) (string, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode view %s: %w", v.ID, err)
+		return "", fmt.Errorf("encode view %s: %w", v.ID, err)
 	}
-	_, err = s.views.CreateItem(ctx, azcosmos.NewPartitionKeyString(v.ID), body, nil)
+	resp, err := s.views.CreateItem(ctx, azcosmos.NewPartitionKeyString(v.ID), body, nil)
 	if cosmosdb.StatusCode(err) == http.StatusConflict {
-		return fmt.Errorf("create view %s: it exists: %w", v.ID, es.ErrConcurrency)
+		return "", fmt.Errorf("create view %s: it exists: %w", v.ID, es.ErrConcurrency)
 	}
-	return cosmosdb.Translate(err, "create view "+v.ID)
+	return string(resp.ETag), cosmosdb.Translate(err, "create view "+v.ID)
 }
 
 // Replace implements projector.Views.
-func (s *Store) Replace(ctx context.Context, v orderview.View, etag string) error {
+func (s *Store) Replace(ctx context.Context, v orderview.View, etag string) (string, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode view %s: %w", v.ID, err)
+		return "", fmt.Errorf("encode view %s: %w", v.ID, err)
 	}
 	match := azcore.ETag(etag)
-	_, err = s.views.ReplaceItem(ctx, azcosmos.NewPartitionKeyString(v.ID), v.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &match})
+	resp, err := s.views.ReplaceItem(ctx, azcosmos.NewPartitionKeyString(v.ID), v.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &match})
 	switch cosmosdb.StatusCode(err) {
 	case http.StatusPreconditionFailed:
-		return fmt.Errorf("replace view %s: it changed: %w", v.ID, es.ErrConcurrency)
+		return "", fmt.Errorf("replace view %s: it changed: %w", v.ID, es.ErrConcurrency)
 	case http.StatusNotFound:
-		return fmt.Errorf("replace view %s: it is gone: %w", v.ID, es.ErrConcurrency)
+		return "", fmt.Errorf("replace view %s: it is gone: %w", v.ID, es.ErrConcurrency)
 	}
-	return cosmosdb.Translate(err, "replace view "+v.ID)
+	return string(resp.ETag), cosmosdb.Translate(err, "replace view "+v.ID)
 }

@@ -70,7 +70,7 @@ func (s *Store) Get(_ context.Context, ids []string) (map[string]projector.Store
 }
 
 // Create implements projector.Views.
-func (s *Store) Create(_ context.Context, v orderview.View) error {
+func (s *Store) Create(_ context.Context, v orderview.View) (string, error) {
 	return s.write(v, func(d doc, exists bool) error {
 		if exists {
 			return fmt.Errorf("create view %s: it exists: %w", v.ID, es.ErrConcurrency)
@@ -80,7 +80,7 @@ func (s *Store) Create(_ context.Context, v orderview.View) error {
 }
 
 // Replace implements projector.Views.
-func (s *Store) Replace(_ context.Context, v orderview.View, etag string) error {
+func (s *Store) Replace(_ context.Context, v orderview.View, etag string) (string, error) {
 	return s.write(v, func(d doc, exists bool) error {
 		if !exists || d.etag != etag {
 			return fmt.Errorf("replace view %s: it changed: %w", v.ID, es.ErrConcurrency)
@@ -89,7 +89,7 @@ func (s *Store) Replace(_ context.Context, v orderview.View, etag string) error 
 	})
 }
 
-func (s *Store) write(v orderview.View, check func(d doc, exists bool) error) error {
+func (s *Store) write(v orderview.View, check func(d doc, exists bool) error) (string, error) {
 	s.mu.Lock()
 	hook := s.beforeWrite
 	s.mu.Unlock()
@@ -98,19 +98,20 @@ func (s *Store) write(v orderview.View, check func(d doc, exists bool) error) er
 	}
 	body, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return "", err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, exists := s.docs[v.ID]
 	if err := check(d, exists); err != nil {
-		return err
+		return "", err
 	}
 	if s.docs == nil {
 		s.docs = make(map[string]doc)
 	}
 	s.etags++
 	s.writes++
-	s.docs[v.ID] = doc{body: body, etag: `"` + strconv.FormatInt(s.etags, 10) + `"`}
-	return nil
+	etag := `"` + strconv.FormatInt(s.etags, 10) + `"`
+	s.docs[v.ID] = doc{body: body, etag: etag}
+	return etag, nil
 }

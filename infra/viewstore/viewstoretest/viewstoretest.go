@@ -54,16 +54,17 @@ func testCreateGet(t *testing.T, s projector.Views, run string) {
 		t.Fatalf("Get of no ids = %v", got)
 	}
 	want := view(run+"o-1", 3)
-	if err := s.Create(ctx, want); err != nil {
-		t.Fatal(err)
+	etag, err := s.Create(ctx, want)
+	if err != nil || etag == "" {
+		t.Fatalf("create: etag %q, %v", etag, err)
 	}
 	for _, ids := range [][]string{{run + "o-1"}, {run + "o-1", run + "o-missing"}} {
 		got := get(t, s, ids...)
-		if len(got) != 1 || got[run+"o-1"].ETag == "" || !reflect.DeepEqual(got[run+"o-1"].View, want) {
-			t.Fatalf("Get(%v) = %+v, want %+v with an etag", ids, got, want)
+		if len(got) != 1 || got[run+"o-1"].ETag != etag || !reflect.DeepEqual(got[run+"o-1"].View, want) {
+			t.Fatalf("Get(%v) = %+v, want %+v with etag %s", ids, got, want, etag)
 		}
 	}
-	if err := s.Create(ctx, view(run+"o-1", 4)); !errors.Is(err, es.ErrConcurrency) {
+	if _, err := s.Create(ctx, view(run+"o-1", 4)); !errors.Is(err, es.ErrConcurrency) {
 		t.Fatalf("second create: err = %v, want ErrConcurrency", err)
 	}
 	if got := get(t, s, run+"o-1"); got[run+"o-1"].View.Version != 3 {
@@ -74,21 +75,22 @@ func testCreateGet(t *testing.T, s projector.Views, run string) {
 func testConditional(t *testing.T, s projector.Views, run string) {
 	ctx := context.Background()
 	id := run + "o-2"
-	if err := s.Replace(ctx, view(id, 2), `"no-such-etag"`); !errors.Is(err, es.ErrConcurrency) {
+	if _, err := s.Replace(ctx, view(id, 2), `"no-such-etag"`); !errors.Is(err, es.ErrConcurrency) {
 		t.Fatalf("replace of a missing view: err = %v, want ErrConcurrency", err)
 	}
-	if err := s.Create(ctx, view(id, 1)); err != nil {
+	first, err := s.Create(ctx, view(id, 1))
+	if err != nil {
 		t.Fatal(err)
 	}
-	first := get(t, s, id)[id].ETag
-	if err := s.Replace(ctx, view(id, 2), first); err != nil {
+	etag, err := s.Replace(ctx, view(id, 2), first)
+	if err != nil {
 		t.Fatal(err)
 	}
 	second := get(t, s, id)[id]
-	if second.ETag == first || second.View.Version != 2 {
-		t.Fatalf("after replace: %+v (first etag %s)", second, first)
+	if second.ETag == first || second.ETag != etag || second.View.Version != 2 {
+		t.Fatalf("after replace: %+v (first etag %s, returned %s)", second, first, etag)
 	}
-	if err := s.Replace(ctx, view(id, 9), first); !errors.Is(err, es.ErrConcurrency) {
+	if _, err := s.Replace(ctx, view(id, 9), first); !errors.Is(err, es.ErrConcurrency) {
 		t.Fatalf("replace with a stale etag: err = %v, want ErrConcurrency", err)
 	}
 	if got := get(t, s, id)[id]; got.View.Version != 2 || got.ETag != second.ETag {
@@ -102,7 +104,7 @@ func testGetMany(t *testing.T, s projector.Views, run string) {
 		id := fmt.Sprintf("%so-%03d", run, i)
 		ids = append(ids, id)
 		if i%2 == 0 {
-			if err := s.Create(context.Background(), view(id, int64(i+1))); err != nil {
+			if _, err := s.Create(context.Background(), view(id, int64(i+1))); err != nil {
 				t.Fatal(err)
 			}
 		}
