@@ -28,6 +28,7 @@ import (
 
 	"orderctx/domain/es"
 	"orderctx/functions"
+	"orderctx/functions/internal/fanout"
 )
 
 // Handler processes the decoded events of one batch, in feed order (each
@@ -106,9 +107,7 @@ func (c *Consumer) Parked() int64 { return c.parked.Load() }
 // Handle implements functions.Consumer.
 func (c *Consumer) Handle(ctx context.Context, docs []json.RawMessage) (functions.Result, error) {
 	b := &batch{consumer: c.cfg.Consumer, at: c.cfg.Clock.Now(), items: make([]item, len(docs))}
-	for i, raw := range docs {
-		b.items[i] = decode(c.cfg.Registry, raw)
-	}
+	fanout.Each(len(docs), func(i int) { b.items[i] = decode(c.cfg.Registry, docs[i]) })
 	heads, err := c.cfg.Store.Heads(ctx, c.cfg.Consumer, b.streams())
 	if err != nil {
 		return functions.Result{}, fmt.Errorf("%s: look up parked streams: %w", c.cfg.Consumer, err)

@@ -32,6 +32,7 @@ import (
 	"orderctx/domain/es"
 	"orderctx/domain/orderview"
 	"orderctx/functions"
+	"orderctx/functions/internal/fanout"
 	"orderctx/functions/parking"
 )
 
@@ -154,13 +155,16 @@ func (p *Projector) planAll(ctx context.Context, streams []*stream) ([]*change, 
 	}
 	var out outcome
 	var recheck []*stream
-	for _, s := range streams {
-		c, err := s.planOn(bases[s.orderID])
-		if cached[s.orderID] && errors.As(err, new(*GapError)) {
+	plans := make([]plan, len(streams))
+	fanout.Each(len(streams), func(i int) {
+		plans[i].c, plans[i].err = streams[i].planOn(bases[streams[i].orderID])
+	})
+	for i, s := range streams {
+		if cached[s.orderID] && errors.As(plans[i].err, new(*GapError)) {
 			recheck = append(recheck, s) // the cache may be behind the store
 			continue
 		}
-		if err := out.add(c, err); err != nil {
+		if err := out.add(plans[i].c, plans[i].err); err != nil {
 			return nil, err
 		}
 	}
@@ -220,6 +224,12 @@ func (p *Projector) read(ctx context.Context, ids []string) (map[string]*Stored,
 		out[id] = &st
 	}
 	return out, nil
+}
+
+// plan is one stream's planOn result.
+type plan struct {
+	c   *change
+	err error
 }
 
 // outcome collects the plans of a batch.
