@@ -101,7 +101,8 @@ func New(cfg Config) (*Consumer, error) {
 	return &Consumer{cfg: cfg}, nil
 }
 
-// Parked returns how many events this Consumer has parked since it started.
+// Parked returns how many events this Consumer has parked since it started,
+// counting an event again each time a re-delivery parks it again.
 func (c *Consumer) Parked() int64 { return c.parked.Load() }
 
 // Handle implements functions.Consumer.

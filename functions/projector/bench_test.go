@@ -9,6 +9,7 @@ import (
 	"orderctx/domain/order/ordertest"
 	"orderctx/functions/consumertest"
 	"orderctx/functions/projector"
+	"orderctx/infra/cosmosdb"
 	"orderctx/infra/cosmosdb/cosmosdbtest"
 	"orderctx/infra/deadletters"
 	"orderctx/infra/viewstore"
@@ -23,16 +24,23 @@ import (
 // CPU per event is what the machine sustains alone ("events/s-2cpu").
 // "interleaved": 1,000 orders under way at once, so a batch touches ~100
 // orders (a write per event, the worst case); "per-order": each order's
-// events come together (a write per ~7 events).
+// events come together (a write per ~7 events); "durable": the store keeps
+// its data on disk, each write waiting for its group's fdatasync.
 func BenchmarkProjectorCatchUp(b *testing.B) {
 	for _, shape := range []struct {
-		name   string
-		window int
-	}{{"interleaved", 1000}, {"per-order", 1}} {
+		name    string
+		window  int
+		durable bool
+	}{{"interleaved", 1000, false}, {"per-order", 1, false}, {"interleaved-durable", 1000, true}} {
 		b.Run(shape.name, func(b *testing.B) {
 			reg := ordertest.Registry(b)
 			docs := consumertest.Backlog(b, reg, 1, b.N, shape.window)
-			conn := cosmosdbtest.Embedded(b, 1)
+			var conn *cosmosdb.Conn
+			if shape.durable {
+				conn = cosmosdbtest.Durable(b)
+			} else {
+				conn = cosmosdbtest.Embedded(b, 1)
+			}
 			c, err := projector.NewConsumer(projector.Config{Views: viewstore.New(conn)}, reg, deadletters.New(conn))
 			if err != nil {
 				b.Fatal(err)

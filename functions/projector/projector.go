@@ -42,7 +42,7 @@ const Name = "projector"
 
 // Defaults of Config.
 const (
-	DefaultConcurrency = 16
+	DefaultConcurrency = 64
 	DefaultMaxAttempts = 10
 	DefaultCacheViews  = 10_000
 )
@@ -74,7 +74,8 @@ type Config struct {
 	Log *slog.Logger
 	// Concurrency bounds the view writes of one batch in flight (default
 	// DefaultConcurrency): each view is a partition of its own, so writes
-	// cannot be batched, only overlapped.
+	// cannot be batched, only overlapped. With Cosmos DB's write latency of
+	// several milliseconds, a batch of 100 views then takes two rounds.
 	Concurrency int
 	// MaxAttempts bounds the writes of one view per batch when other writers
 	// keep changing it (default DefaultMaxAttempts); then the batch fails
@@ -153,36 +154,44 @@ func (p *Projector) planAll(ctx context.Context, streams []*stream) ([]*change, 
 	if err != nil {
 		return nil, err
 	}
-	var out outcome
-	var recheck []*stream
 	plans := make([]plan, len(streams))
 	fanout.Each(len(streams), func(i int) {
 		plans[i].c, plans[i].err = streams[i].planOn(bases[streams[i].orderID])
 	})
+	var out outcome
+	var recheck []*stream
 	for i, s := range streams {
 		if cached[s.orderID] && errors.As(plans[i].err, new(*GapError)) {
 			recheck = append(recheck, s) // the cache may be behind the store
-			continue
-		}
-		if err := out.add(plans[i].c, plans[i].err); err != nil {
+		} else if err := out.add(plans[i].c, plans[i].err); err != nil {
 			return nil, err
 		}
 	}
-	if len(recheck) > 0 {
-		stored, err := p.read(ctx, orderIDs(recheck))
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range recheck {
-			if err := out.add(s.planOn(stored[s.orderID])); err != nil {
-				return nil, err
-			}
-		}
+	if err := p.recheck(ctx, recheck, &out); err != nil {
+		return nil, err
 	}
 	for _, g := range out.gaps {
 		p.log.Warn("gap in a stream: waiting for the missing events", "err", g)
 	}
 	return out.changes, out.err()
+}
+
+// recheck plans again, on the stored views, the streams that showed a gap on
+// their cached views.
+func (p *Projector) recheck(ctx context.Context, streams []*stream, out *outcome) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	stored, err := p.read(ctx, orderIDs(streams))
+	if err != nil {
+		return err
+	}
+	for _, s := range streams {
+		if err := out.add(s.planOn(stored[s.orderID])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // bases returns the view each stream's events apply to, from the cache or

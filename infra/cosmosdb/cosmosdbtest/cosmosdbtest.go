@@ -14,7 +14,19 @@ import (
 // partitions physical partitions (0: one), closed when the test ends.
 func Embedded(tb testing.TB, partitions int) *cosmosdb.Conn {
 	tb.Helper()
-	conn, err := cosmosdb.Open(context.Background(), cosmosdb.Config{Memory: true, Partitions: partitions}, nil)
+	return open(tb, cosmosdb.Config{Memory: true, Partitions: partitions})
+}
+
+// Durable opens an embedded store that keeps its data on disk (write-ahead
+// log with group commit, as `orderctx dev` runs it) in a temporary directory.
+func Durable(tb testing.TB) *cosmosdb.Conn {
+	tb.Helper()
+	return open(tb, cosmosdb.Config{DataDir: tb.TempDir()})
+}
+
+func open(tb testing.TB, cfg cosmosdb.Config) *cosmosdb.Conn {
+	tb.Helper()
+	conn, err := cosmosdb.Open(context.Background(), cfg, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
