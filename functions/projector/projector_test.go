@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,14 +214,24 @@ func TestConflictsAreReappliedOnTheOtherWritersView(t *testing.T) {
 	if _, err := p.HandleEvents(context.Background(), feed[:half/2]); err != nil {
 		t.Fatal(err)
 	}
-	raced := 0
+	// Writes run concurrently: one rival run at a time, and none for the
+	// rival's own writes.
+	var mu sync.Mutex
+	raced, busy := 0, false
 	store.BeforeWrite(func(id string) {
-		if raced < 8 {
-			raced++
-			if _, err := rival.HandleEvents(context.Background(), feed[:half]); err != nil {
-				t.Error(err)
-			}
+		mu.Lock()
+		if busy || raced >= 8 {
+			mu.Unlock()
+			return
 		}
+		busy, raced = true, raced+1
+		mu.Unlock()
+		if _, err := rival.HandleEvents(context.Background(), feed[:half]); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		busy = false
+		mu.Unlock()
 	})
 	res, err := p.HandleEvents(context.Background(), feed)
 	if err != nil {
