@@ -9,6 +9,7 @@ require (
 	github.com/labstack/echo/v4 v4.15.4
 	github.com/valyala/fasthttp v1.58.0
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/sync v0.22.0
 )
 
 require (
@@ -27,7 +28,6 @@ require (
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/net v0.58.0 // indirect
-	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -131,6 +132,12 @@ func (cfg *Config) defaults() {
 	}
 }
 
+// embeddedStores numbers the embedded stores of the process: azcosmos caches
+// container properties and partition key ranges per endpoint process-wide,
+// keyed by container name, so two stores behind one endpoint name (parallel
+// tests) would be routed with each other's partition key ranges.
+var embeddedStores atomic.Int64
+
 // Conn is an open connection: an SDK client and, for the embedded store, the server.
 type Conn struct {
 	Client   *azcosmos.Client
@@ -166,7 +173,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		}
 		opts.Transport = conn.embedded.Client()
 		cred, _ := azcosmos.NewKeyCredential(cosmosemu.EmulatorKey)
-		conn.Client, err = azcosmos.NewClientWithKey("http://embedded.cosmos.local/", cred, opts)
+		endpoint := fmt.Sprintf("http://embedded-%d.cosmos.local/", embeddedStores.Add(1))
+		conn.Client, err = azcosmos.NewClientWithKey(endpoint, cred, opts)
 		if err == nil && cfg.EmulatorAddr != "" {
 			err = conn.serveEmulator(cfg.EmulatorAddr, dir, log)
 		}

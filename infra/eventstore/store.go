@@ -7,12 +7,10 @@ package eventstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/domain/es"
@@ -299,26 +297,4 @@ func (s *Store) WriteSnapshot(ctx context.Context, snap es.Snapshot) error {
 }
 
 // translate turns SDK and transport errors into domain error codes.
-func translate(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var re *azcore.ResponseError
-	if errors.As(err, &re) {
-		switch re.StatusCode {
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusRequestTimeout,
-			http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout, http.StatusGone:
-			return &es.Error{Code: es.Unavailable, Rule: es.RuleStoreUnavailable, Message: fmt.Sprintf("%s: the store answered %d", what, re.StatusCode)}
-		case http.StatusNotFound:
-			return &es.Error{Code: es.Unavailable, Rule: es.RuleStoreUnavailable, Message: what + ": the database or container does not exist"}
-		case http.StatusUnauthorized, http.StatusForbidden:
-			return &es.Error{Code: es.Unavailable, Rule: es.RuleStoreUnavailable, Message: what + ": the store refused the credentials"}
-		}
-		return es.Errorf(es.Internal, "es.store_error", "%s: status %d: %v", what, re.StatusCode, err)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	// Transport failures (connection refused, DNS, TLS): the store is unreachable.
-	return &es.Error{Code: es.Unavailable, Rule: es.RuleStoreUnavailable, Message: fmt.Sprintf("%s: %v", what, err)}
-}
+func translate(err error, what string) error { return cosmosdb.Translate(err, what) }
