@@ -2,7 +2,9 @@ package natsbus_test
 
 import (
 	"bytes"
+	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,5 +181,22 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAPortInUseFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	start := time.Now()
+	_, err = natsbus.Open(ctxT(t), natsbus.Config{Memory: true, Listen: taken.Addr().String()})
+	if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Fatalf("Open on a taken port = %v, want an error naming it", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("failing took %v", d)
 	}
 }

@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,14 +22,13 @@ type Server struct {
 	tempDir string // removed on Shutdown (Memory)
 }
 
-// StartServer starts the embedded server of c (c.URL is ignored).
+// StartServer starts the embedded server of c (c.URL is ignored) and waits
+// until it accepts clients.
 func StartServer(c Config) (*Server, error) {
 	c = c.withDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	host, _, _ := net.SplitHostPort(c.Listen)
-	port, _ := listenPort(c.Listen)
 	s := &Server{}
 	dir := c.DataDir
 	if c.Memory {
@@ -40,31 +40,56 @@ func StartServer(c Config) (*Server, error) {
 		}
 		s.tempDir, dir = tmp, tmp
 	}
-	opts := &server.Options{
-		ServerName: "orderctx",
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   dir,
-		SyncAlways: c.SyncAlways,
-		NoSigs:     true,
-		MaxPayload: 1 << 20,
-	}
-	ns, err := server.NewServer(opts)
+	ns, err := server.NewServer(serverOptions(c, dir))
 	if err != nil {
 		s.removeTemp()
 		return nil, fmt.Errorf("natsbus: embedded server: %w", err)
 	}
-	if c.Logger != nil {
-		ns.SetLoggerV2(slogAdapter{c.Logger.With("component", "nats")}, false, false, false)
+	logger := c.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
+	fatal := make(chan string, 1)
+	ns.SetLoggerV2(slogAdapter{l: logger.With("component", "nats"), fatal: fatal}, false, false, false)
 	s.ns = ns
 	go ns.Start()
-	if !ns.ReadyForConnections(startTimeout) {
+	if err := waitReady(ns, fatal); err != nil {
 		s.Shutdown()
-		return nil, fmt.Errorf("natsbus: embedded server on %s not ready within %v", c.Listen, startTimeout)
+		return nil, fmt.Errorf("natsbus: embedded server on %s: %w", c.Listen, err)
 	}
 	return s, nil
+}
+
+func serverOptions(c Config, storeDir string) *server.Options {
+	host, _, _ := net.SplitHostPort(c.Listen)
+	port, _ := listenPort(c.Listen) // checked by Validate
+	return &server.Options{
+		ServerName: "orderctx",
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   storeDir,
+		SyncAlways: c.SyncAlways,
+		NoSigs:     true,
+		MaxPayload: 1 << 20,
+	}
+}
+
+// waitReady waits until the server accepts clients. The server reports a
+// failed start (a port in use) as a fatal log line and stops; the logger
+// adapter passes that line on, so the failure shows at once.
+func waitReady(ns *server.Server, fatal <-chan string) error {
+	ready := make(chan bool, 1)
+	go func() { ready <- ns.ReadyForConnections(startTimeout) }()
+	select {
+	case ok := <-ready:
+		if !ok {
+			return fmt.Errorf("not ready within %v", startTimeout)
+		}
+		return nil
+	case msg := <-fatal:
+		return errors.New(msg)
+	}
 }
 
 // ClientURL is the URL clients (the nats CLI, other processes) connect to.
@@ -87,16 +112,30 @@ func (s *Server) removeTemp() {
 	}
 }
 
-// slogAdapter passes the server's log to slog; debug and trace are off.
-type slogAdapter struct{ l *slog.Logger }
+// slogAdapter passes the server's log to slog (debug and trace are off) and
+// its first fatal message to fatal.
+type slogAdapter struct {
+	l     *slog.Logger
+	fatal chan<- string
+}
 
 func (a slogAdapter) Noticef(format string, v ...any) { a.l.Info(fmt.Sprintf(format, v...)) }
 func (a slogAdapter) Warnf(format string, v ...any)   { a.l.Warn(fmt.Sprintf(format, v...)) }
-func (a slogAdapter) Fatalf(format string, v ...any)  { a.l.Error(fmt.Sprintf(format, v...)) }
 func (a slogAdapter) Errorf(format string, v ...any)  { a.l.Error(fmt.Sprintf(format, v...)) }
+
+func (a slogAdapter) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	a.l.Error(msg)
+	select {
+	case a.fatal <- msg:
+	default:
+	}
+}
+
 func (a slogAdapter) Debugf(format string, v ...any) {
 	a.l.Log(context.Background(), slog.LevelDebug, fmt.Sprintf(format, v...))
 }
+
 func (a slogAdapter) Tracef(format string, v ...any) {
 	a.l.Log(context.Background(), slog.LevelDebug-4, fmt.Sprintf(format, v...))
 }
