@@ -40,7 +40,8 @@ type Options struct {
 	CachedOrders int
 }
 
-// Handler is the publisher's batch handler.
+// Handler is the publisher's batch handler. Batches of different feed
+// ranges may be handled concurrently; those of one range come one at a time.
 type Handler struct {
 	bus     Bus
 	history History

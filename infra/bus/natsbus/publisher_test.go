@@ -11,6 +11,8 @@ import (
 	"orderctx/infra/eventstore/memory"
 )
 
+var _ publisher.Bus = (*natsbus.Bus)(nil)
+
 // TestHandlerRedeliveryReachesSubscribersOnce runs the publisher's handler on
 // JetStream: a batch handled twice (a change feed re-delivering it) reaches
 // a subscriber once per event, each order's events in stream order.

@@ -11,9 +11,12 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"orderctx/functions/publisher"
 	"orderctx/functions/publisher/contracts"
 	"orderctx/infra/bus/servicebus"
 )
+
+var _ publisher.Bus = (*servicebus.Sender)(nil)
 
 func ptr[T any](v T) *T { return &v }
 
