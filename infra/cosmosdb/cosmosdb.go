@@ -15,7 +15,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -158,7 +160,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		}
 		opts.Transport = conn.embedded.Client()
 		cred, _ := azcosmos.NewKeyCredential(cosmosemu.EmulatorKey)
-		conn.Client, err = azcosmos.NewClientWithKey("http://embedded.cosmos.local/", cred, opts)
+		conn.Client, err = azcosmos.NewClientWithKey(embeddedEndpoint(), cred, opts)
 		if err == nil && cfg.EmulatorAddr != "" {
 			err = conn.serveEmulator(cfg.EmulatorAddr, dir, log)
 		}
@@ -191,6 +193,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		}
 	}
 	return conn, nil
+}
+
+// embeddedCount numbers the embedded stores of this process.
+var embeddedCount atomic.Int64
+
+// embeddedEndpoint is a distinct endpoint for each embedded store: the SDK
+// shares its container and partition key range caches between all clients
+// of one endpoint in a process, so two embedded stores under one name (two
+// tests running in parallel) would read each other's metadata.
+func embeddedEndpoint() string {
+	return "http://embedded-" + strconv.FormatInt(embeddedCount.Add(1), 10) + ".cosmos.local/"
 }
 
 func insecureClient() *http.Client {
