@@ -152,12 +152,35 @@ func (a *API) healthz(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// Readiness is the body of a ready /readyz: what the read model holds and
+// who is waiting on it.
+type Readiness struct {
+	Status         string `json:"status"`
+	Orders         int    `json:"orders"`
+	MemoryBytes    int64  `json:"memoryBytes"`
+	MaxMemoryBytes int64  `json:"maxMemoryBytes"`
+	// WaitingOrders is the number of orders that minVersion reads wait for.
+	WaitingOrders int `json:"waitingOrders"`
+	// Subscribers is the number of /live subscribers.
+	Subscribers int `json:"subscribers"`
+	// AuditEvents is the number of events in the audit index (-1 before it
+	// has caught up with the events feed).
+	AuditEvents int `json:"auditEvents"`
+}
+
 // readyz handles GET /readyz: 200 once the initial load has caught up with
 // the views feed (and while the model can follow it), else 503.
 func (a *API) readyz(c echo.Context) error {
 	if err := a.readable(); err != nil {
 		return err
 	}
-	orders, bytes, maxBytes := a.model.Usage()
-	return writeJSON(c, http.StatusOK, map[string]any{"status": "ready", "orders": orders, "memoryBytes": bytes, "maxMemoryBytes": maxBytes})
+	r := Readiness{Status: "ready", WaitingOrders: a.model.Waiting(), Subscribers: a.hub.Subscribers(), AuditEvents: -1}
+	r.Orders, r.MemoryBytes, r.MaxMemoryBytes = a.model.Usage()
+	select {
+	case <-a.auditReady:
+		r.AuditEvents, _ = a.audit.Len()
+	default:
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return writeJSON(c, http.StatusOK, r)
 }

@@ -1,15 +1,14 @@
 package readmodel_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
+	"orderctx/queryapi/internal/viewtest"
 	"orderctx/queryapi/readmodel"
 )
 
-// t0 is the placed date of the first test order.
-var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+var t0 = viewtest.T0
 
 // spec is the indexed part of a test view.
 type spec struct {
@@ -19,17 +18,8 @@ type spec struct {
 	version                     int64
 }
 
-// doc renders a view document as the projector stores it, with Cosmos DB's
-// system properties.
 func (s spec) doc() []byte {
-	return fmt.Appendf(nil, `{"id":%q,"orderId":%q,"status":%q,"buyerId":%q,"currency":%q,`+
-		`"shippingAddress":{"street":"1 Main St","city":"Oslo","postalCode":"0150","country":"NO"},`+
-		`"items":[{"productId":"p1","name":"Pen","quantity":1,"unitPrice":%d,"discount":0,"lineTotal":%d}],`+
-		`"total":%d,"refundDue":null,"paymentReference":null,"carrier":null,"trackingNumber":null,"cancelReason":null,`+
-		`"placedAt":%q,"updatedAt":%q,"version":%d,`+
-		`"_rid":"abc==","_self":"dbs/x/colls/y/docs/z/","_etag":"\"0000-0000\"","_attachments":"attachments/","_ts":1767225600,"_lsn":7}`,
-		s.id, s.id, s.status, s.buyer, s.currency, s.total, s.total, s.total,
-		s.placed.Format(time.RFC3339Nano), s.placed.Format(time.RFC3339Nano), s.version)
+	return viewtest.Spec{ID: s.id, Status: s.status, Buyer: s.buyer, Currency: s.currency, Total: s.total, Placed: s.placed, Version: s.version}.Doc()
 }
 
 func (s spec) view(t testing.TB) *readmodel.View {

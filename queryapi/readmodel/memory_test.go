@@ -15,7 +15,7 @@ import (
 // accounted bytes may not understate the heap by more than 15%, nor
 // overstate it by more than 35%.
 func TestViewOverheadIsMeasured(t *testing.T) {
-	const n = 50_000
+	const n = 20_000
 	specs := make([]spec, n)
 	for i := range specs {
 		specs[i] = spec{id: fmt.Sprintf("order-%08d", i), status: readmodel.Statuses[i%4], buyer: fmt.Sprintf("buyer-%05d", i%5000),

@@ -78,3 +78,10 @@ func (m *Model) WaitVersion(ctx context.Context, id string, minVersion int64) (*
 		}
 	}
 }
+
+// Waiting returns the number of orders that readers are waiting for.
+func (m *Model) Waiting() int {
+	m.waiters.mu.Lock()
+	defer m.waiters.mu.Unlock()
+	return len(m.waiters.byID)
+}
