@@ -86,6 +86,9 @@ func (m *Main) OpenOnConn(conn *cosmosdb.Conn) error {
 	return nil
 }
 
+// API returns the API that Open built, or nil before Open.
+func (m *Main) API() *API { return m.api }
+
 // Run follows the feeds and serves the API until ctx ends.
 func (m *Main) Run(ctx context.Context) error {
 	if err := m.Open(ctx); err != nil {

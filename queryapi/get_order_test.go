@@ -105,7 +105,7 @@ func TestMinVersionWaitsForTheView(t *testing.T) {
 	go func() { got <- get(t, f.url+"/orders/o-1?minVersion=3&wait=5s") }()
 	// The request is waiting when the views arrive: version 2 does not
 	// answer it, version 3 does.
-	waitFor(t, "a waiting request", func() bool { return readiness(t, f).WaitingOrders == 1 })
+	waitFor(t, "a waiting request", func() bool { return readiness(t, f.url).WaitingOrders == 1 })
 	f.views.Push(spec("o-1", "submitted", "b-1", 200, 0, 2).Doc())
 	f.views.Push(spec("o-1", "paid", "b-1", 200, 0, 3).Doc())
 	r := <-got
@@ -115,7 +115,7 @@ func TestMinVersionWaitsForTheView(t *testing.T) {
 	// An order that appears while the request waits (a new order whose view
 	// the projector has not written yet).
 	go func() { got <- get(t, f.url+"/orders/o-new?minVersion=1") }()
-	waitFor(t, "a waiting request", func() bool { return readiness(t, f).WaitingOrders == 1 })
+	waitFor(t, "a waiting request", func() bool { return readiness(t, f.url).WaitingOrders == 1 })
 	f.views.Push(spec("o-new", "submitted", "b-1", 100, 1, 1).Doc())
 	if r := <-got; r.status != 200 {
 		t.Fatalf("new order: status %d %s", r.status, r.body)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"orderctx/domain/es"
 	"orderctx/queryapi"
 	"orderctx/queryapi/internal/viewtest"
 )
@@ -211,11 +212,18 @@ func (f *memFeed) Release() {
 	f.hold = false
 }
 
-func readiness(t testing.TB, f *fixture) queryapi.Readiness {
+func readiness(t testing.TB, base string) queryapi.Readiness {
 	t.Helper()
 	var r queryapi.Readiness
-	get(t, f.url+"/readyz").json(t, &r)
+	get(t, base+"/readyz").json(t, &r)
 	return r
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// noEvents is an event reader of an empty store.
+type noEvents struct{}
+
+func (noEvents) ReadEvent(ctx context.Context, streamID string, version int64) (es.Envelope, error) {
+	return es.Envelope{}, es.Errorf(es.NotFound, "es.event_not_found", "no events")
+}

@@ -186,7 +186,7 @@ func TestLiveBoundsSubscribers(t *testing.T) {
 	s.next(t)
 	wantProblem(t, get(t, f.url+"/live"), 503, queryapi.RuleTooManySubscribers, "")
 	s.close()
-	waitFor(t, "the subscriber gone", func() bool { return readiness(t, f).Subscribers == 0 })
+	waitFor(t, "the subscriber gone", func() bool { return readiness(t, f.url).Subscribers == 0 })
 	openLive(t, f.url+"/live").next(t)
 }
 
@@ -240,7 +240,7 @@ func TestLiveDropsASlowSubscriber(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/live", nil)
 	served := make(chan struct{})
 	go func() { defer close(served); f.api.Handler().ServeHTTP(w, req) }()
-	waitFor(t, "the subscriber", func() bool { return readiness(t, f).Subscribers == 1 })
+	waitFor(t, "the subscriber", func() bool { return readiness(t, f.url).Subscribers == 1 })
 	// The first change blocks the writer; the next ones fill its buffer of
 	// 4; one more drops it.
 	f.views.Push(spec("o-1", "paid", "b", 1, 0, 1).Doc())
@@ -248,7 +248,7 @@ func TestLiveDropsASlowSubscriber(t *testing.T) {
 	for i := 2; i <= 7; i++ {
 		f.views.Push(spec("o-1", "paid", "b", 1, 0, int64(i)).Doc())
 	}
-	waitFor(t, "the drop", func() bool { return readiness(t, f).Subscribers == 0 })
+	waitFor(t, "the drop", func() bool { return readiness(t, f.url).Subscribers == 0 })
 	close(w.release)
 	<-served
 	w.mu.Lock()
