@@ -28,7 +28,10 @@ func (a *API) Follow(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.follow(ctx, "views", a.deps.Views, a.applyViews, func() { closeOnce(a.ready) })
+		a.follow(ctx, "views", a.deps.Views, a.applyViews, func() {
+			a.model.BuildIndexes()
+			closeOnce(a.ready)
+		})
 	}()
 	if a.deps.Events != nil {
 		select {
@@ -72,13 +75,14 @@ func (a *API) follow(ctx context.Context, name string, feed Feed, apply func([][
 	}
 }
 
-// applyViews parses a page of view documents and applies it. Unreadable
+// applyViews parses a page of view documents (which the feed hands over)
+// and applies it. Unreadable
 // documents are logged and skipped (the order stays as it was); only a full
 // model stops the follower.
 func (a *API) applyViews(docs [][]byte) error {
 	views := make([]*readmodel.View, 0, len(docs))
 	for _, doc := range docs {
-		v, err := readmodel.ParseView(doc)
+		v, err := readmodel.ParseOwnedView(doc)
 		if err != nil {
 			a.log.Warn("skipped an unreadable view document", "err", err)
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,6 +83,7 @@ func writeView(c echo.Context, v *readmodel.View, match func(string) bool) error
 		return nil
 	}
 	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(v.Doc)))
 	c.Response().WriteHeader(http.StatusOK)
 	_, err := c.Response().Write(v.Doc)
 	return err

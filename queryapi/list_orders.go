@@ -144,6 +144,7 @@ func writePage(c echo.Context, views []*readmodel.View, next string) error {
 	b.WriteString("}\n")
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
+	h.Set(echo.HeaderContentLength, strconv.Itoa(b.Len()))
 	return c.Blob(200, echo.MIMEApplicationJSON, b.Bytes())
 }
 

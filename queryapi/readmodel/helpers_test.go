@@ -51,3 +51,11 @@ func ids(views []*readmodel.View) []string {
 	}
 	return out
 }
+
+// newModel returns a model past its initial load, so every change updates
+// the indexes at once.
+func newModel(opts readmodel.Options) *readmodel.Model {
+	m := readmodel.New(opts)
+	m.BuildIndexes()
+	return m
+}

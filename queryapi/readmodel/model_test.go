@@ -16,7 +16,7 @@ import (
 
 func TestApplyKeepsTheNewestVersion(t *testing.T) {
 	t.Parallel()
-	m := readmodel.New(readmodel.Options{})
+	m := newModel(readmodel.Options{})
 	base := spec{id: "o-1", status: "submitted", buyer: "b", currency: "EUR", total: 100, placed: t0, version: 2}
 	apply(t, m, base)
 	older := base
@@ -119,9 +119,19 @@ func pageAll(t *testing.T, m *readmodel.Model, q readmodel.Query) []string {
 func TestQueryMatchesBruteForce(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
+	// Half the views arrive during the initial load (indexes built at its
+	// end), half after (indexes updated one change at a time), with
+	// updates of the first half among them.
 	m := readmodel.New(readmodel.Options{})
 	all := map[string]*readmodel.View{}
-	for _, v := range apply(t, m, randomSpecs(r, 400)...) {
+	for _, v := range apply(t, m, randomSpecs(r, 200)...) {
+		all[v.ID] = v
+	}
+	if views, _ := m.Query(readmodel.Query{Limit: 10}); len(views) != 0 {
+		t.Fatalf("indexes before BuildIndexes: %v", ids(views))
+	}
+	m.BuildIndexes()
+	for _, v := range apply(t, m, randomSpecs(r, 200)...) {
 		all[v.ID] = v
 	}
 	for i := 0; i < 300; i++ {
@@ -154,7 +164,7 @@ func TestQueryMatchesBruteForce(t *testing.T) {
 // total: every order appears exactly once, in order.
 func TestPagingIsStableUnderConcurrentUpdates(t *testing.T) {
 	t.Parallel()
-	m := readmodel.New(readmodel.Options{})
+	m := newModel(readmodel.Options{})
 	const n = 3000
 	specs := make([]spec, n)
 	for i := range specs {
@@ -201,7 +211,7 @@ func TestPagingIsStableUnderConcurrentUpdates(t *testing.T) {
 
 func TestWaitVersion(t *testing.T) {
 	t.Parallel()
-	m := readmodel.New(readmodel.Options{})
+	m := newModel(readmodel.Options{})
 	s := spec{id: "o-1", status: "submitted", buyer: "b", currency: "EUR", placed: t0, version: 1}
 	apply(t, m, s)
 	got := make(chan *readmodel.View, 1)
@@ -248,7 +258,7 @@ func waitUntil(t *testing.T, cond func() bool) {
 
 func TestStats(t *testing.T) {
 	t.Parallel()
-	m := readmodel.New(readmodel.Options{})
+	m := newModel(readmodel.Options{})
 	huge := int64(1<<53 - 1)
 	apply(t, m,
 		spec{id: "a", status: "submitted", currency: "EUR", total: 100, placed: t0, version: 1},
@@ -277,7 +287,7 @@ func TestMemoryCap(t *testing.T) {
 	t.Parallel()
 	one := spec{id: "o-0", status: "submitted", currency: "EUR", placed: t0, version: 1}.view(t)
 	perView := int64(readmodel.ViewOverhead + cap(one.Doc) + len(one.ID) + len(one.ETag))
-	m := readmodel.New(readmodel.Options{MaxBytes: 3*perView + perView/2})
+	m := newModel(readmodel.Options{MaxBytes: 3*perView + perView/2})
 	views := make([]*readmodel.View, 5)
 	for i := range views {
 		views[i] = spec{id: fmt.Sprintf("o-%d", i), status: "submitted", currency: "EUR", placed: t0, version: 1}.view(t)

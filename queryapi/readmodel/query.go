@@ -93,7 +93,8 @@ func (m *Model) Query(q Query) (views []*View, more bool) {
 }
 
 // walk visits tree in q's direction from q's starting point.
-func (q Query) walk(tree *btree.BTreeG[*View], visit func(*View) bool) {
+func (q Query) walk(tree *btree.BTreeG[keyed], visitView func(*View) bool) {
+	visit := func(k keyed) bool { return visitView(k.v) }
 	start, ok := q.start()
 	switch {
 	case !q.Desc && ok:
@@ -109,7 +110,7 @@ func (q Query) walk(tree *btree.BTreeG[*View], visit func(*View) bool) {
 
 // start is where a walk begins: the cursor, or the end of the sort key's
 // range that the walk starts from (as a pivot that sorts before every id).
-func (q Query) start() (*View, bool) {
+func (q Query) start() (keyed, bool) {
 	if q.After != nil {
 		return q.pivot(q.After.Key, q.After.ID), true
 	}
@@ -120,14 +121,11 @@ func (q Query) start() (*View, bool) {
 	if q.Desc && hasHi {
 		return q.pivot(hi, ""), true
 	}
-	return nil, false
+	return keyed{}, false
 }
 
-func (q Query) pivot(key int64, id string) *View {
-	if q.Sort == SortTotal {
-		return &View{Total: key, ID: id}
-	}
-	return &View{placedKey: key, ID: id}
+func (q Query) pivot(key int64, id string) keyed {
+	return keyed{key: key, v: &View{ID: id}}
 }
 
 // keyRange is the range the filters set on the sort key: [lo, hi).

@@ -58,12 +58,29 @@ var ErrInvalidView = errors.New("invalid view document")
 // other member as it is, dropping the system properties. id, status and a
 // positive version are required; a member of the wrong type is an error.
 func ParseView(doc []byte) (*View, error) {
+	return parseView(doc, make([]byte, 0, len(doc)))
+}
+
+// ParseOwnedView is ParseView for a document the caller hands over: the
+// view is written into doc's own memory (it is never longer than doc), so
+// loading a feed page allocates no second copy of every document. The
+// caller must not use doc afterwards.
+func ParseOwnedView(doc []byte) (*View, error) {
+	return parseView(doc, doc[:0])
+}
+
+// parseView writes the view into out. out may share doc's memory: every
+// member is decoded before it is copied, and the copy never runs ahead of
+// the reading, because dropping members and whitespace only shrinks.
+func parseView(doc, out []byte) (*View, error) {
 	v := &View{}
-	out := make([]byte, 0, len(doc))
 	out = append(out, '{')
 	err := jsonscan.Members(doc, func(key, value []byte) error {
 		if systemProperties[string(key)] {
 			return nil
+		}
+		if err := v.setIndexed(key, value); err != nil {
+			return err
 		}
 		if len(out) > 1 {
 			out = append(out, ',')
@@ -72,7 +89,7 @@ func ParseView(doc []byte) (*View, error) {
 		out = append(out, key...)
 		out = append(out, '"', ':')
 		out = append(out, value...)
-		return v.setIndexed(key, value)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidView, err)
