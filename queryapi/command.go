@@ -40,7 +40,8 @@ func NewMain() *Main {
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("queryapi", flag.ContinueOnError)
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address of the HTTP API (loopback by default)")
-	fs.DurationVar(&m.Options.PollInterval, "poll", DefaultPollInterval, "pause between polls of a caught-up change feed")
+	fs.DurationVar(&m.Options.PollInterval, "poll", DefaultPollInterval, "pause between polls of the caught-up views feed (freshness against idle cost)")
+	fs.DurationVar(&m.Options.AuditPollInterval, "audit-poll", DefaultAuditPollInterval, "pause between polls of the caught-up events feed")
 	fs.Int64Var(&m.maxMemoryMiB, "max-memory-mib", m.maxMemoryMiB, "memory cap of the read model in MiB (views and indexes)")
 	fs.IntVar(&m.Options.MaxAuditEvents, "audit-max-events", 5_000_000, "events kept in the audit index (the oldest leave first)")
 	fs.IntVar(&m.Options.Live.MaxSubscribers, "max-subscribers", 256, "concurrent subscribers of /live")

@@ -28,7 +28,7 @@ func (a *API) Follow(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.follow(ctx, "views", a.deps.Views, a.applyViews, func() {
+		a.follow(ctx, "views", a.deps.Views, a.opts.PollInterval, a.applyViews, func() {
 			a.model.BuildIndexes()
 			closeOnce(a.ready)
 		})
@@ -36,7 +36,7 @@ func (a *API) Follow(ctx context.Context) {
 	if a.deps.Events != nil {
 		select {
 		case <-a.ready:
-			a.follow(ctx, "events", a.deps.Events, a.indexEvents, func() { closeOnce(a.auditReady) })
+			a.follow(ctx, "events", a.deps.Events, a.opts.AuditPollInterval, a.indexEvents, func() { closeOnce(a.auditReady) })
 		case <-ctx.Done():
 		}
 	}
@@ -44,7 +44,7 @@ func (a *API) Follow(ctx context.Context) {
 }
 
 // follow reads one feed until ctx ends or apply fails for good.
-func (a *API) follow(ctx context.Context, name string, feed Feed, apply func([][]byte) error, caughtUp func()) {
+func (a *API) follow(ctx context.Context, name string, feed Feed, poll time.Duration, apply func([][]byte) error, caughtUp func()) {
 	delay := time.Duration(0)
 	failures := 0
 	for ctx.Err() == nil {
@@ -66,7 +66,7 @@ func (a *API) follow(ctx context.Context, name string, feed Feed, apply func([][
 			}
 			continue
 		case atHead:
-			failures, delay = 0, a.opts.PollInterval
+			failures, delay = 0, poll
 			caughtUp()
 		}
 		if !sleep(ctx, delay) {

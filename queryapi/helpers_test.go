@@ -77,6 +77,9 @@ func newFixture(t testing.TB, deps queryapi.Deps, opts queryapi.Options, specs .
 	if opts.PollInterval == 0 {
 		opts.PollInterval = time.Millisecond
 	}
+	if opts.AuditPollInterval == 0 {
+		opts.AuditPollInterval = time.Millisecond
+	}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.api = queryapi.New(deps, log, opts)
 	ctx, cancel := context.WithCancel(context.Background())

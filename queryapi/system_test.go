@@ -61,7 +61,7 @@ type queryInstance struct {
 
 func (s *system) startQuery(t testing.TB, fold queryapi.Fold) *queryInstance {
 	t.Helper()
-	api, err := queryapi.NewOnConn(s.conn, fold, slog.New(slog.DiscardHandler), queryapi.Options{PollInterval: time.Millisecond})
+	api, err := queryapi.NewOnConn(s.conn, fold, slog.New(slog.DiscardHandler), queryapi.Options{PollInterval: time.Millisecond, AuditPollInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
