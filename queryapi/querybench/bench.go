@@ -33,11 +33,14 @@ import (
 
 // Config sizes a run; zero fields take the defaults.
 type Config struct {
-	Orders   int           // views in the store (100,000)
-	Buyers   int           // distinct buyers (Orders/10)
-	Clients  int           // concurrent HTTP clients (16)
-	Duration time.Duration // per scenario (5 s)
-	Out      io.Writer     // the table (nil: nowhere)
+	Orders  int // views in the store (100,000)
+	Buyers  int // distinct buyers (Orders/10)
+	Clients int // concurrent HTTP clients of the throughput runs (16)
+	// LatencyClients is the concurrency of the latency runs (2): with 16
+	// closed-loop clients on two cores, latency is mostly queueing.
+	LatencyClients int
+	Duration       time.Duration // per scenario (5 s)
+	Out            io.Writer     // the table (nil: nowhere)
 }
 
 func (c *Config) defaults() {
@@ -49,6 +52,9 @@ func (c *Config) defaults() {
 	}
 	if c.Clients <= 0 {
 		c.Clients = 16
+	}
+	if c.LatencyClients <= 0 {
+		c.LatencyClients = 2
 	}
 	if c.Duration <= 0 {
 		c.Duration = 5 * time.Second
@@ -81,6 +87,8 @@ type Report struct {
 	Hello, Get, List                Result
 	// ListByTemplate is the listing scenario split by query shape.
 	ListByTemplate []Result
+	// The same scenarios at LatencyClients.
+	LightHello, LightGet, LightList Result
 }
 
 // GetToHello is the point read's rate relative to hello-world.
@@ -127,8 +135,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.List, rep.ListByTemplate = list.Result, list.byTemplate
 	after := load(ctx, cfg, "hello-world (echo v4), again", func(r *rand.Rand) (string, int) { return helloURL + "/", 0 })
 	rep.Hello = mergeHello(before, after)
-	rep.print(cfg.Out, before, after)
-	if n := rep.Get.Errors + rep.List.Errors + rep.Hello.Errors; n > 0 {
+	light := cfg
+	light.Clients = cfg.LatencyClients
+	rep.LightHello = load(ctx, light, "hello-world (echo v4)", func(r *rand.Rand) (string, int) { return helloURL + "/", 0 }).Result
+	rep.LightGet = load(ctx, light, "GET /orders/{id}", func(r *rand.Rand) (string, int) { return queryURL + "/orders/" + ids[r.IntN(len(ids))], 0 }).Result
+	rep.LightList = load(ctx, light, "GET /orders with filters", listRequest(queryURL, cfg)).Result
+	rep.print(cfg.Out, before, after, cfg)
+	if n := rep.Get.Errors + rep.List.Errors + rep.Hello.Errors + rep.LightHello.Errors + rep.LightGet.Errors + rep.LightList.Errors; n > 0 {
 		return rep, fmt.Errorf("%d requests failed", n)
 	}
 	return rep, nil
@@ -343,10 +356,10 @@ func mergeHello(a, b result) Result {
 		Seconds: a.Seconds + b.Seconds, P50: (a.P50 + b.P50) / 2, P99: (a.P99 + b.P99) / 2}
 }
 
-func (rep Report) print(w io.Writer, before, after result) {
+func (rep Report) print(w io.Writer, before, after result, cfg Config) {
 	fmt.Fprintf(w, "orders: %d (seeded in %.1fs)\ncold start to ready: %.2fs\nlive heap per order: %.0f bytes (accounted by the memory cap: %.0f)\n\n",
 		rep.Orders, rep.Seed.Seconds(), rep.ColdStart.Seconds(), rep.HeapPerOrder, rep.AccountedPerOrder)
-	fmt.Fprintf(w, "| scenario | requests/s | p50 | p99 | vs hello-world |\n|---|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "%d clients:\n\n| scenario | requests/s | p50 | p99 | vs hello-world |\n|---|---:|---:|---:|---:|\n", cfg.Clients)
 	row := func(r Result) {
 		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f |\n", r.Name, r.Rate(), ms(r.P50), ms(r.P99), r.Rate()/rep.Hello.Rate())
 	}
@@ -355,6 +368,10 @@ func (rep Report) print(w io.Writer, before, after result) {
 	}
 	for _, r := range rep.ListByTemplate {
 		fmt.Fprintf(w, "| └ %s | %.0f | %s | %s | |\n", r.Name, r.Rate(), ms(r.P50), ms(r.P99))
+	}
+	fmt.Fprintf(w, "\n%d clients:\n\n| scenario | requests/s | p50 | p99 | vs hello-world |\n|---|---:|---:|---:|---:|\n", cfg.LatencyClients)
+	for _, r := range []Result{rep.LightHello, rep.LightGet, rep.LightList} {
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f |\n", r.Name, r.Rate(), ms(r.P50), ms(r.P99), r.Rate()/rep.LightHello.Rate())
 	}
 }
 

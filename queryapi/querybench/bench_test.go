@@ -16,11 +16,11 @@ import (
 // answers without errors and the report is filled.
 func TestRunSmall(t *testing.T) {
 	var out bytes.Buffer
-	rep, err := querybench.Run(context.Background(), querybench.Config{Orders: 300, Clients: 2, Duration: 100 * time.Millisecond, Out: &out})
+	rep, err := querybench.Run(context.Background(), querybench.Config{Orders: 300, Clients: 2, LatencyClients: 1, Duration: 100 * time.Millisecond, Out: &out})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if rep.Get.Requests == 0 || rep.List.Requests == 0 || rep.Hello.Requests == 0 || rep.ColdStart <= 0 || rep.HeapPerOrder <= 0 || len(rep.ListByTemplate) != 5 {
+	if rep.Get.Requests == 0 || rep.List.Requests == 0 || rep.Hello.Requests == 0 || rep.LightList.Requests == 0 || rep.ColdStart <= 0 || rep.HeapPerOrder <= 0 || len(rep.ListByTemplate) != 5 {
 		t.Fatalf("report %+v", rep)
 	}
 	if !strings.Contains(out.String(), "| GET /orders/{id} |") {
@@ -41,6 +41,8 @@ func BenchmarkQueryAPI(b *testing.B) {
 		b.ReportMetric(rep.GetToHello(), "get/hello")
 		b.ReportMetric(float64(rep.Get.P99.Microseconds())/1000, "get-p99-ms")
 		b.ReportMetric(float64(rep.List.P99.Microseconds())/1000, "list-p99-ms")
+		b.ReportMetric(float64(rep.LightGet.P99.Microseconds())/1000, "get-p99-ms@2")
+		b.ReportMetric(float64(rep.LightList.P99.Microseconds())/1000, "list-p99-ms@2")
 		b.ReportMetric(rep.ColdStart.Seconds(), "coldstart-s")
 		b.ReportMetric(rep.HeapPerOrder, "heap-B/order")
 	}

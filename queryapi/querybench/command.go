@@ -19,7 +19,8 @@ func NewMain() *Main {
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("bench queryapi", flag.ContinueOnError)
 	fs.IntVar(&m.cfg.Orders, "orders", m.cfg.Orders, "views in the store")
-	fs.IntVar(&m.cfg.Clients, "clients", m.cfg.Clients, "concurrent HTTP clients")
+	fs.IntVar(&m.cfg.Clients, "clients", m.cfg.Clients, "concurrent HTTP clients of the throughput runs")
+	fs.IntVar(&m.cfg.LatencyClients, "latency-clients", 2, "concurrent HTTP clients of the latency runs")
 	fs.DurationVar(&m.cfg.Duration, "duration", m.cfg.Duration, "duration of each load scenario")
 	return fs.Parse(args)
 }
