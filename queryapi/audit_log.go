@@ -45,7 +45,9 @@ func (a *API) auditLog(c echo.Context) error {
 		return refuse(kindNotReady, RuleAuditLoading, "", "the audit index is still loading the events; retry shortly")
 	}
 	refs, more := a.audit.Page(from, forward, limit)
-	items, err := a.readEvents(c.Request().Context(), refs)
+	ctx, cancel := a.storeContext(c)
+	defer cancel()
+	items, err := a.readEvents(ctx, refs)
 	if err != nil {
 		return err
 	}

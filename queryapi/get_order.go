@@ -73,17 +73,19 @@ func versionNotReached(id string, v *readmodel.View, minVersion int64, wait time
 	return e
 }
 
-// writeView answers with a stored view, or 304 when the client has it.
+// writeView answers with a stored view, or 304 when the client has it. The
+// headers are assigned in their canonical form, which skips net/http's
+// canonicalization on the hottest path.
 func writeView(c echo.Context, v *readmodel.View, match func(string) bool) error {
 	h := c.Response().Header()
-	h.Set("ETag", v.ETag)
-	h.Set("Cache-Control", "no-cache")
+	h["Etag"] = []string{v.ETag}
+	h["Cache-Control"] = []string{"no-cache"}
 	if match != nil && match(v.ETag) {
 		c.Response().WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	h.Set(echo.HeaderContentLength, strconv.Itoa(len(v.Doc)))
+	h["Content-Type"] = []string{echo.MIMEApplicationJSON}
+	h["Content-Length"] = []string{strconv.Itoa(len(v.Doc))}
 	c.Response().WriteHeader(http.StatusOK)
 	_, err := c.Response().Write(v.Doc)
 	return err
@@ -101,7 +103,9 @@ func (a *API) predicted(c echo.Context, id string, minVersion int64, match func(
 	if v != nil {
 		view, viewVersion = v.Doc, v.Version
 	}
-	doc, isPredicted, err := a.deps.Predictor.Predict(c.Request().Context(), id, view, viewVersion)
+	ctx, cancel := a.storeContext(c)
+	defer cancel()
+	doc, isPredicted, err := a.deps.Predictor.Predict(ctx, id, view, viewVersion)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,9 @@ func (a *API) orderHistory(c echo.Context) error {
 	if a.deps.History == nil {
 		return refuse(kindNotImplemented, RuleAuditUnavailable, "", "the event history is not configured on this server")
 	}
-	stream, err := a.deps.History.Load(c.Request().Context(), order.StreamID(id))
+	ctx, cancel := a.storeContext(c)
+	defer cancel()
+	stream, err := a.deps.History.Load(ctx, order.StreamID(id))
 	if err != nil {
 		return err
 	}

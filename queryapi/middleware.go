@@ -37,10 +37,11 @@ func infoOf(c echo.Context) *requestInfo {
 	return info
 }
 
-// observe is the one middleware: request id in and out, a deadline for the
-// request (not for the live stream, which lasts as long as its client), a
-// bounded query string, a recovered panic turned into a 500 problem, errors
-// turned into problems, and one structured log line per request.
+// observe is the one middleware: request id in and out, a bounded query
+// string, a recovered panic turned into a 500 problem, errors turned into
+// problems, and one structured log line per request. Deadlines are set by
+// the handlers that reach the event store (storeContext); reads from memory
+// need none, and a timer per request would cost more than the read.
 func (a *API) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -51,11 +52,6 @@ func (a *API) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(infoKey, info)
 		c.Response().Header().Set(HeaderRequestID, info.requestID)
-		if c.Path() != "/live" {
-			ctx, cancel := context.WithTimeout(req.Context(), a.opts.RequestTimeout)
-			defer cancel()
-			c.SetRequest(req.WithContext(ctx))
-		}
 		defer func() {
 			if r := recover(); r != nil {
 				if r == http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared as net/http does
@@ -77,6 +73,12 @@ func (a *API) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return nil
 	}
+}
+
+// storeContext bounds the event store work of one request by
+// Options.RequestTimeout.
+func (a *API) storeContext(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), a.opts.RequestTimeout)
 }
 
 // acceptRequestID returns an incoming request id if it is safe to echo and

@@ -21,12 +21,19 @@ type params struct {
 	errs   []FieldError
 }
 
+// noValues stands for an empty query string; it is only read, never written.
+var noValues = url.Values{}
+
 // readParams parses the query string, refusing parameters the endpoint
 // does not define and parameters given twice.
 func readParams(c echo.Context, allowed ...string) *params {
-	p := &params{values: url.Values{}}
+	p := &params{values: noValues}
+	if c.Request().URL.RawQuery == "" {
+		return p
+	}
 	values, err := url.ParseQuery(c.Request().URL.RawQuery)
 	if err != nil {
+		p.values = url.Values{}
 		p.fail("", RuleInvalidParameter, "the query string is not validly escaped")
 		return p
 	}

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,7 +72,13 @@ type Result struct {
 	Errors   int
 	Seconds  float64
 	P50, P99 time.Duration
+	// CPU is the process's CPU time over the scenario: server and load
+	// generator together, steadier than the rate on a shared machine.
+	CPU time.Duration
 }
+
+// CPUPerRequest is the process's CPU time per request.
+func (r Result) CPUPerRequest() time.Duration { return r.CPU / time.Duration(max(r.Requests, 1)) }
 
 // Rate is requests per second.
 func (r Result) Rate() float64 { return float64(r.Requests) / r.Seconds }
@@ -287,7 +294,7 @@ func load(ctx context.Context, cfg Config, name string, next func(*rand.Rand) (s
 	samples := make([][]sample, cfg.Clients)
 	var errs atomic.Int64
 	deadline := time.Now().Add(cfg.Duration)
-	start := time.Now()
+	start, cpuBefore := time.Now(), processCPU()
 	var wg sync.WaitGroup
 	for c := range samples {
 		wg.Add(1)
@@ -306,7 +313,7 @@ func load(ctx context.Context, cfg Config, name string, next func(*rand.Rand) (s
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start).Seconds()
+	elapsed, cpu := time.Since(start).Seconds(), processCPU()-cpuBefore
 	var all []time.Duration
 	per := map[int][]time.Duration{}
 	for _, ss := range samples {
@@ -316,13 +323,20 @@ func load(ctx context.Context, cfg Config, name string, next func(*rand.Rand) (s
 		}
 	}
 	out := result{Result: summarize(name, all, elapsed)}
-	out.Errors = int(errs.Load())
+	out.Errors, out.CPU = int(errs.Load()), cpu
 	if len(per) > 1 {
 		for t := range listTemplates {
 			out.byTemplate = append(out.byTemplate, summarize(listTemplates[t], per[t], elapsed))
 		}
 	}
 	return out
+}
+
+// processCPU is this process's user and system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // fetch sends one GET and reads the answer; it reports a 200.
@@ -353,15 +367,16 @@ func summarize(name string, lat []time.Duration, seconds float64) Result {
 // mergeHello averages the two reference runs.
 func mergeHello(a, b result) Result {
 	return Result{Name: "hello-world (echo v4), mean of both runs", Requests: a.Requests + b.Requests, Errors: a.Errors + b.Errors,
-		Seconds: a.Seconds + b.Seconds, P50: (a.P50 + b.P50) / 2, P99: (a.P99 + b.P99) / 2}
+		Seconds: a.Seconds + b.Seconds, P50: (a.P50 + b.P50) / 2, P99: (a.P99 + b.P99) / 2, CPU: a.CPU + b.CPU}
 }
 
 func (rep Report) print(w io.Writer, before, after result, cfg Config) {
 	fmt.Fprintf(w, "orders: %d (seeded in %.1fs)\ncold start to ready: %.2fs\nlive heap per order: %.0f bytes (accounted by the memory cap: %.0f)\n\n",
 		rep.Orders, rep.Seed.Seconds(), rep.ColdStart.Seconds(), rep.HeapPerOrder, rep.AccountedPerOrder)
-	fmt.Fprintf(w, "%d clients:\n\n| scenario | requests/s | p50 | p99 | vs hello-world |\n|---|---:|---:|---:|---:|\n", cfg.Clients)
+	fmt.Fprintf(w, "%d clients:\n\n| scenario | requests/s | p50 | p99 | vs hello-world | CPU/request | hello-world CPU / this CPU |\n|---|---:|---:|---:|---:|---:|---:|\n", cfg.Clients)
 	row := func(r Result) {
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f |\n", r.Name, r.Rate(), ms(r.P50), ms(r.P99), r.Rate()/rep.Hello.Rate())
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.2f | %d µs | %.2f |\n", r.Name, r.Rate(), ms(r.P50), ms(r.P99), r.Rate()/rep.Hello.Rate(),
+			r.CPUPerRequest().Microseconds(), float64(rep.Hello.CPUPerRequest())/float64(r.CPUPerRequest()))
 	}
 	for _, r := range []Result{before.Result, rep.Get, rep.List, after.Result} {
 		row(r)
