@@ -12,6 +12,7 @@ import (
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
 	"orderctx/infra/feedreader"
+	"orderctx/queryapi/audit"
 )
 
 // Main is the `orderctx queryapi` command: the query API on the views and
@@ -43,7 +44,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&m.Options.PollInterval, "poll", DefaultPollInterval, "pause between polls of the caught-up views feed (freshness against idle cost)")
 	fs.DurationVar(&m.Options.AuditPollInterval, "audit-poll", DefaultAuditPollInterval, "pause between polls of the caught-up events feed")
 	fs.Int64Var(&m.maxMemoryMiB, "max-memory-mib", m.maxMemoryMiB, "memory cap of the read model in MiB (views and indexes)")
-	fs.IntVar(&m.Options.MaxAuditEvents, "audit-max-events", 5_000_000, "events kept in the audit index (the oldest leave first)")
+	fs.IntVar(&m.Options.MaxAuditEvents, "audit-max-events", audit.DefaultMaxEvents, "events kept in the audit index (the oldest leave first)")
 	fs.IntVar(&m.Options.Live.MaxSubscribers, "max-subscribers", 256, "concurrent subscribers of /live")
 	m.Store.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
