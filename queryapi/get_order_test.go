@@ -251,3 +251,37 @@ func TestMemoryCapStopsServing(t *testing.T) {
 		t.Fatal("the stop was not logged")
 	}
 }
+
+// panicPredictor stands for a bug below a handler.
+type panicPredictor struct{}
+
+func (panicPredictor) Predict(context.Context, string, json.RawMessage, int64) (json.RawMessage, bool, error) {
+	panic("secret internal state")
+}
+
+func TestMethodsAndPanics(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, queryapi.Deps{Predictor: panicPredictor{}}, queryapi.Options{}, spec("o-1", "paid", "b-1", 1, 0, 1))
+	req, _ := http.NewRequest(http.MethodDelete, f.url+"/orders/o-1", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Content-Type") != queryapi.ProblemContentType {
+		t.Fatalf("DELETE: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	r := get(t, f.url+"/orders/o-1?predict=true")
+	p := wantProblem(t, r, 500, "", "")
+	if strings.Contains(string(r.body), "secret") || !strings.Contains(p.Detail, "request id") {
+		t.Fatalf("500 body %s", r.body)
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, "handler panicked") || !strings.Contains(logs, "secret internal state") || !strings.Contains(logs, p.RequestID) {
+		t.Fatalf("the panic was not logged with the request id:\n%s", logs)
+	}
+	// The server goes on serving.
+	if r := get(t, f.url+"/orders/o-1"); r.status != 200 {
+		t.Fatalf("after the panic: %d", r.status)
+	}
+}
