@@ -186,7 +186,7 @@ func TestTwoContentTypesAreRefused(t *testing.T) {
 			t.Fatalf("second Content-Type %s: status %d, problem %+v", second, rec.Code, p)
 		}
 	}
-	if n := len(f.store.events(order.StreamID("o-1"))); n != 1 {
+	if n := len(f.store.Events(order.StreamID("o-1"))); n != 1 {
 		t.Fatalf("the stream has %d events, want the placing one only", n)
 	}
 }

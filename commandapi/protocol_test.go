@@ -133,7 +133,7 @@ func TestMalformedRequestsGetProblems(t *testing.T) {
 			}
 		})
 	}
-	if n := len(f.store.events(order.StreamID("o-1"))); n != 1 {
+	if n := len(f.store.Events(order.StreamID("o-1"))); n != 1 {
 		t.Fatalf("the order has %d events, want the placing one only", n)
 	}
 }
