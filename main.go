@@ -18,8 +18,12 @@ import (
 	"syscall"
 
 	"orderctx/commandapi"
+	"orderctx/functions/funchost"
+	"orderctx/functions/handlercmd"
 	"orderctx/infra/cosmosemu"
 	"orderctx/infra/cosmosemu/cosmosbench"
+	"orderctx/queryapi"
+	"orderctx/queryapi/querybench"
 )
 
 // program is one subcommand: its flags are parsed, it runs until the context
@@ -41,9 +45,13 @@ type command struct {
 var commands = map[string]command{
 	"cosmos":     {summary: "run the embedded Cosmos DB-compatible server (emulator-compatible endpoint)", new: func() program { return cosmosemu.NewMain() }},
 	"commandapi": {summary: "run the command API (HTTP, 127.0.0.1:8080)", new: func() program { return commandapi.NewMain() }},
+	"queryapi":   {summary: "run the query API (HTTP, 127.0.0.1:8090)", new: func() program { return queryapi.NewMain() }},
+	"functions":  {summary: "run the Functions custom handler (started by the Functions host)", new: func() program { return handlercmd.NewMain() }},
+	"funchost":   {summary: "run the change-feed functions outside Azure (leases, triggers, handler)", new: func() program { return funchost.NewMain() }},
 	"dev":        {summary: "run the whole system in one process on the embedded store", new: func() program { return newDev() }},
-	"bench": {summary: "measure a component under load (bench cosmos)", sub: map[string]func() program{
-		"cosmos": func() program { return cosmosbench.NewMain() },
+	"bench": {summary: "measure a component under load (bench cosmos | queryapi)", sub: map[string]func() program{
+		"cosmos":   func() program { return cosmosbench.NewMain() },
+		"queryapi": func() program { return querybench.NewMain() },
 	}},
 }
 

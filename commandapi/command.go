@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 
 	"orderctx/domain/es"
@@ -85,16 +84,12 @@ func NewOnConn(conn *cosmosdb.Conn, log *slog.Logger) (*API, error) {
 	if conn == nil {
 		return nil, errors.New("commandapi: nil store connection")
 	}
-	reg := es.NewRegistry()
-	if err := order.RegisterEvents(reg); err != nil {
-		return nil, fmt.Errorf("register order events: %w", err)
+	reg, err := order.NewRegistry()
+	if err != nil {
+		return nil, err
 	}
 	store := eventstore.New(conn, reg)
-	// Snapshots are never upcast: a snapshot of another shape is ignored and
-	// the stream replayed, which always rebuilds the right state.
-	store.AcceptSnapshots(func(s es.Snapshot) bool {
-		return s.AggregateType == order.SnapshotType && s.SchemaVersion == order.SnapshotSchemaVersion
-	})
+	store.AcceptSnapshots(order.AcceptsSnapshot)
 	service := orderapp.NewService(store, reg, es.SystemClock{}, store.Ready)
 	return New(service, log, Options{}), nil
 }

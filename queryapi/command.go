@@ -34,7 +34,7 @@ type Main struct {
 
 // NewMain returns the command with its defaults and the environment's store settings.
 func NewMain() *Main {
-	return &Main{Addr: DefaultAddr, Store: cosmosdb.ConfigFromEnv(), Log: slog.Default(), maxMemoryMiB: 1024}
+	return &Main{Addr: DefaultAddr, Store: cosmosdb.ConfigFromEnv(), Fold: OrderViewFold, Log: slog.Default(), maxMemoryMiB: 1024}
 }
 
 // ParseFlags reads the command line.

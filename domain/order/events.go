@@ -149,3 +149,21 @@ func upcastOrderPlacedV1(data json.RawMessage) (json.RawMessage, error) {
 	fields["shippingAddress"] = nested
 	return json.Marshal(fields)
 }
+
+// NewRegistry returns a registry that knows the order events: what every
+// component that reads or writes order streams starts from.
+func NewRegistry() (*es.Registry, error) {
+	reg := es.NewRegistry()
+	if err := RegisterEvents(reg); err != nil {
+		return nil, fmt.Errorf("register order events: %w", err)
+	}
+	return reg, nil
+}
+
+// AcceptsSnapshot reports whether a stored snapshot has the shape this
+// version of the order loads. Snapshots are never upcast: one of another
+// shape is ignored and the stream replayed, which always rebuilds the right
+// state (give it to the event store's AcceptSnapshots).
+func AcceptsSnapshot(s es.Snapshot) bool {
+	return s.AggregateType == SnapshotType && s.SchemaVersion == SnapshotSchemaVersion
+}

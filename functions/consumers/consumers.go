@@ -1,0 +1,197 @@
+// Package consumers builds this app's change-feed functions over one store
+// connection and one message bus: the projector (ProjectOrders), the
+// integration publisher (PublishIntegrationEvents) and the snapshotter
+// (SnapshotOrders), each behind the parking wrapper. Both `orderctx
+// functions` (the custom handler in Azure) and `orderctx funchost` (the
+// Functions host's part everywhere else) run exactly these consumers.
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"orderctx/domain/es"
+	"orderctx/domain/order"
+	"orderctx/functions"
+	"orderctx/functions/parking"
+	"orderctx/functions/projector"
+	"orderctx/functions/publisher"
+	"orderctx/functions/snapshotter"
+	"orderctx/infra/bus/natsbus"
+	"orderctx/infra/bus/servicebus"
+	"orderctx/infra/cosmosdb"
+	"orderctx/infra/deadletters"
+	"orderctx/infra/eventstore"
+	"orderctx/infra/viewstore"
+)
+
+// Function names: the function folders at the app root, which are also the
+// custom handler's routes. They must match the folders exactly.
+const (
+	ProjectOrders            = "ProjectOrders"
+	PublishIntegrationEvents = "PublishIntegrationEvents"
+	SnapshotOrders           = "SnapshotOrders"
+)
+
+// publisherName is the publisher's persistent consumer name: the deadletters
+// partition of its parked events. It must never change while letters exist.
+const publisherName = "publisher"
+
+// Config wires the consumers.
+type Config struct {
+	Conn *cosmosdb.Conn
+	Bus  publisher.Bus
+	// SnapshotEvery is the snapshot policy (0: snapshotter.DefaultEvery).
+	SnapshotEvery int64
+	Log           *slog.Logger
+}
+
+// Set is the built consumers, by function name, and what they report.
+type Set struct {
+	Consumers map[string]functions.Consumer
+	parked    map[string]*parking.Consumer
+}
+
+// Parked returns how many events each consumer has parked since it started.
+func (s *Set) Parked() map[string]int64 {
+	out := make(map[string]int64, len(s.parked))
+	for name, c := range s.parked {
+		out[name] = c.Parked()
+	}
+	return out
+}
+
+// Build returns the three consumers over cfg's connection and bus.
+func Build(cfg Config) (*Set, error) {
+	if cfg.Conn == nil || cfg.Bus == nil {
+		return nil, errors.New("consumers: a store connection and a bus are required")
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg, err := order.NewRegistry()
+	if err != nil {
+		return nil, err
+	}
+	letters := deadletters.New(cfg.Conn)
+	proj, err := projector.NewConsumer(projector.Config{Views: viewstore.New(cfg.Conn), Log: log.With("consumer", projector.Name)}, reg, letters)
+	if err != nil {
+		return nil, err
+	}
+	// The snapshotter loads orders as the write side does, from their
+	// latest snapshot; the publisher folds each order only up to the event it
+	// maps, so its history must never start at a later snapshot.
+	loader := eventstore.New(cfg.Conn, reg)
+	loader.AcceptSnapshots(order.AcceptsSnapshot)
+	snap, err := snapshotter.NewConsumer(snapshotter.Config{Events: loader, Snapshots: loader,
+		Policy: snapshotter.Policy{Every: cfg.SnapshotEvery}, Log: log.With("consumer", snapshotter.Name)}, reg, letters)
+	if err != nil {
+		return nil, err
+	}
+	history := eventstore.New(cfg.Conn, reg)
+	history.AcceptSnapshots(func(es.Snapshot) bool { return false })
+	pubHandler, err := publisher.New(cfg.Bus, history, publisher.Options{})
+	if err != nil {
+		return nil, err
+	}
+	pub, err := parking.New(parking.Config{Consumer: publisherName, Registry: reg, Store: letters,
+		Handler: publishAndPark(pubHandler), Log: log.With("consumer", publisherName)})
+	if err != nil {
+		return nil, err
+	}
+	return &Set{
+		Consumers: map[string]functions.Consumer{ProjectOrders: proj, PublishIntegrationEvents: pub, SnapshotOrders: snap},
+		parked:    map[string]*parking.Consumer{ProjectOrders: proj, PublishIntegrationEvents: pub, SnapshotOrders: snap},
+	}, nil
+}
+
+// publishAndPark adapts the publisher to the parking wrapper: an event that
+// can never be mapped becomes a poison error, which parks it and the rest of
+// its order's stream; every other error stays transient.
+func publishAndPark(h *publisher.Handler) parking.HandlerFunc {
+	return func(ctx context.Context, events []es.Envelope) (functions.Result, error) {
+		err := h.Handle(ctx, events)
+		var unmappable *publisher.UnmappableError
+		if errors.As(err, &unmappable) && unmappable.Index >= 0 && unmappable.Index < len(events) {
+			return functions.Result{}, parking.Poison(events[unmappable.Index], err)
+		}
+		if err != nil {
+			return functions.Result{}, err
+		}
+		return functions.Result{Logs: []string{fmt.Sprintf("published %d events", len(events))}}, nil
+	}
+}
+
+// BusConfig chooses where integration events go: Azure Service Bus when the
+// environment names a namespace or connection string (SERVICEBUS_*), else
+// NATS JetStream: the server at NATS_URL, or an embedded one whose stream
+// lives under dataDir/nats (in memory with memory set).
+type BusConfig struct {
+	Getenv  func(string) string
+	DataDir string
+	Memory  bool
+	// Listen is the embedded NATS server's address (natsbus.DefaultListen).
+	Listen string
+	Log    *slog.Logger
+}
+
+// Bus is an open bus and what closes it; URL says where subscribers connect.
+type Bus struct {
+	publisher.Bus
+	URL   string
+	close func() error
+}
+
+// Close closes the bus (and stops an embedded NATS server).
+func (b *Bus) Close() error { return b.close() }
+
+// OpenBus opens the bus cfg chooses.
+func OpenBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if sb := servicebus.FromEnv(getenv); sb.Configured() {
+		sender, err := servicebus.Open(sb)
+		if err != nil {
+			return nil, err
+		}
+		return &Bus{Bus: sender, URL: "servicebus:" + sb.Namespace + "/" + sb.Topic,
+			close: func() error { return sender.Close(context.Background()) }}, nil
+	}
+	nc := natsbus.FromEnv(getenv)
+	if nc.URL == "" {
+		nc.DataDir, nc.Memory, nc.Listen = filepath.Join(cfg.DataDir, "nats"), cfg.Memory, cfg.Listen
+		if cfg.Log != nil {
+			// The broker's start-up banner and connection chatter are Info;
+			// its warnings and errors are what an operator needs here.
+			nc.Logger = slog.New(atLeast{cfg.Log.Handler(), slog.LevelWarn})
+		}
+	}
+	bus, err := natsbus.Open(ctx, nc)
+	if err != nil {
+		return nil, err
+	}
+	return &Bus{Bus: bus, URL: bus.URL(), close: bus.Close}, nil
+}
+
+// atLeast passes on only records at or above a level.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h atLeast) WithGroup(name string) slog.Handler { return atLeast{h.Handler.WithGroup(name), h.min} }
