@@ -198,18 +198,44 @@ type CommandResponse struct {
 	EventIDs []string `json:"eventIds"`
 }
 
-// command is one decoded, validated command, ready to run.
+// Command names. Each is hashed into the request hash that every event of
+// the command stores (see requestHash), and names the command in the request
+// log. They must never change: after a rename, every retry of a command
+// accepted before it would look like a different request and be refused
+// with 422 idempotency-key-reused. TestRequestHashesNeverChange pins them.
+const (
+	commandPlaceOrder  = "place_order"
+	commandAddItem     = "add_item"
+	commandRemoveItem  = "remove_item"
+	commandPayOrder    = "pay_order"
+	commandShipOrder   = "ship_order"
+	commandCancelOrder = "cancel_order"
+)
+
+// request is a decoded command body. Its JSON encoding is what the request
+// hash covers; validate reports every problem the request has on its own,
+// before any order is loaded, joined (Invalid *es.Error values).
+type request interface {
+	validate(orderID string) error
+}
+
+// command is one decoded command, ready to validate and run.
 type command struct {
-	name    string // stable name in logs and request hashes, such as "place_order"
+	name    string // one of the command names above
 	orderID string
 	headers commandHeaders
-	body    any // the decoded request, hashed for idempotency
+	body    request
 	created bool
 	decide  func(o *order.Order) error
 }
 
-// execute runs a command through the store and writes the answer.
+// execute validates a command, runs it through the store and writes the
+// answer. Validation runs here rather than in each handler, so no command
+// reaches the store without it.
 func (a *API) execute(c echo.Context, cmd command) error {
+	if err := cmd.body.validate(cmd.orderID); err != nil {
+		return invalid(err)
+	}
 	info := infoOf(c)
 	commandID := cmd.headers.key
 	if commandID == "" {
@@ -257,6 +283,20 @@ func (a *API) begin(c echo.Context, name, orderID string) (commandHeaders, error
 	return parseCommandHeaders(c.Request().Header)
 }
 
+// beginOnOrder starts a command on the order named in the path: it parses
+// the order id and the headers, and decodes the body into req against s.
+func (a *API) beginOnOrder(c echo.Context, name string, s *shape, req any) (string, commandHeaders, error) {
+	orderID, err := pathParam(c, "id", "orderId")
+	if err != nil {
+		return "", commandHeaders{}, err
+	}
+	headers, err := a.begin(c, name, orderID)
+	if err != nil {
+		return "", commandHeaders{}, err
+	}
+	return orderID, headers, decodeBody(c, a.opts.MaxBodyBytes, s, req)
+}
+
 // pathParam returns a path parameter, unescaped; field names it in errors.
 // echo matches on the escaped path when the request had escapes that differ
 // from the default encoding, and then hands out escaped values.
@@ -267,7 +307,7 @@ func pathParam(c echo.Context, name, field string) (string, error) {
 	}
 	u, err := url.PathUnescape(v)
 	if err != nil {
-		return "", requestProblem(kindInvalid, RulePath, field, "is not a validly escaped path segment")
+		return "", requestProblem(es.Invalid, RulePath, field, "is not a validly escaped path segment")
 	}
 	return u, nil
 }

@@ -56,7 +56,7 @@ func parseIfMatch(values []string) (*int64, error) {
 	if v == "*" {
 		return nil, nil
 	}
-	bad := requestProblem(kindInvalid, RuleHeader, "If-Match", `must be one strong entity tag with the order version, such as "3", as returned in ETag`)
+	bad := requestProblem(es.Invalid, RuleHeader, "If-Match", `must be one strong entity tag with the order version, such as "3", as returned in ETag`)
 	if len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
 		return nil, bad
 	}
@@ -73,7 +73,7 @@ func parseIdempotencyKey(values []string) (string, error) {
 	if len(values) == 0 {
 		return "", nil
 	}
-	bad := requestProblem(kindInvalid, RuleHeader, HeaderIdempotencyKey, "must be one key of 1 to %d visible ASCII characters", MaxIdempotencyKeyLength)
+	bad := requestProblem(es.Invalid, RuleHeader, HeaderIdempotencyKey, "must be one key of 1 to %d visible ASCII characters", MaxIdempotencyKeyLength)
 	if len(values) > 1 {
 		return "", bad
 	}

@@ -70,36 +70,57 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// problemKind is one row of the error-to-HTTP table.
+// problemKind is what an error code becomes over HTTP: a status and a
+// problem type.
 type problemKind struct {
 	status int
 	slug   string
 	title  string
 }
 
-// The problem types. Type URIs are URNs: stable identifiers that do not
-// pretend to be documentation pages; docs/command-api.md describes each.
-var (
-	kindInvalid     = problemKind{http.StatusBadRequest, "invalid-request", "The request is invalid"}
-	kindNotFound    = problemKind{http.StatusNotFound, "not-found", "Not found"}
-	kindNoMethod    = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
-	kindConflict    = problemKind{http.StatusConflict, "conflict", "Conflict"}
-	kindStale       = problemKind{http.StatusPreconditionFailed, "stale-version", "The order has changed"}
-	kindTooLarge    = problemKind{http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large"}
-	kindMediaType   = problemKind{http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"}
-	kindRule        = problemKind{http.StatusUnprocessableEntity, "rule-violation", "The command violates a rule of the order"}
-	kindKeyReused   = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "The idempotency key was used for a different request"}
-	kindInternal    = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
-	kindUnavailable = problemKind{http.StatusServiceUnavailable, "unavailable", "The store is unavailable"}
+func (k problemKind) typeURI() string { return "urn:orderctx:problem:" + k.slug }
+
+// Codes of the HTTP layer, for refusals the domain never sees that have a
+// status of their own.
+const (
+	codeNoMethod  es.Code = "http.method_not_allowed"
+	codeTooLarge  es.Code = "http.body_too_large"
+	codeMediaType es.Code = "http.unsupported_media_type"
 )
 
-func (k problemKind) typeURI() string { return "urn:orderctx:problem:" + k.slug }
+// kinds is the one table from error code to HTTP status and problem type:
+// the status of an error is a lookup of its code, never a matter of where
+// the error was raised. Type URIs are URNs: stable identifiers that do not
+// pretend to be documentation pages; docs/command-api.md describes each.
+var kinds = map[es.Code]problemKind{
+	es.Invalid:       {http.StatusBadRequest, "invalid-request", "The request is invalid"},
+	es.NotFound:      {http.StatusNotFound, "not-found", "Not found"},
+	codeNoMethod:     {http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"},
+	es.Conflict:      {http.StatusConflict, "conflict", "Conflict"},
+	es.Precondition:  {http.StatusPreconditionFailed, "stale-version", "The order has changed"},
+	codeTooLarge:     {http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large"},
+	codeMediaType:    {http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
+	es.Rejected:      {http.StatusUnprocessableEntity, "rule-violation", "The command violates a rule of the order"},
+	es.CommandReused: {http.StatusUnprocessableEntity, "idempotency-key-reused", "The idempotency key was used for a different request"},
+	es.Internal:      {http.StatusInternalServerError, "internal", "Internal error"},
+	es.Unavailable:   {http.StatusServiceUnavailable, "unavailable", "The store is unavailable"},
+}
+
+// echoCodes are the codes of the errors echo raises itself (no route, no
+// method); other 4xx statuses of echo's are passed on as they are.
+var echoCodes = map[int]es.Code{
+	http.StatusNotFound:              es.NotFound,
+	http.StatusMethodNotAllowed:      codeNoMethod,
+	http.StatusRequestEntityTooLarge: codeTooLarge,
+	http.StatusUnsupportedMediaType:  codeMediaType,
+	http.StatusServiceUnavailable:    es.Unavailable,
+}
 
 // requestError is a request the HTTP layer refused before it reached the
 // store: malformed, too large, of the wrong type, or failing the command's
 // stateless validation. Its field errors are listed as they are.
 type requestError struct {
-	kind   problemKind
+	code   es.Code
 	detail string
 	errs   []*es.Error
 }
@@ -109,87 +130,73 @@ func (e *requestError) Error() string {
 	for _, fe := range e.errs {
 		msgs = append(msgs, fe.Error())
 	}
-	return fmt.Sprintf("%d %s: %s", e.kind.status, e.detail, strings.Join(msgs, "; "))
+	return fmt.Sprintf("%s %s: %s", e.code, e.detail, strings.Join(msgs, "; "))
 }
 
-// invalid wraps the errors of a command's Validate (and of the HTTP decoding)
-// as a 400 problem.
+// invalid wraps the errors of a command's validation (and of the HTTP
+// decoding) as one problem listing every field at fault.
 func invalid(err error) error {
-	return &requestError{kind: kindInvalid, detail: "the request has invalid fields", errs: es.AllErrors(err)}
+	return &requestError{code: es.Invalid, detail: "the request has invalid fields", errs: es.AllErrors(err)}
 }
 
 // requestProblem returns a requestError with one error of the given rule.
-func requestProblem(kind problemKind, rule, field, format string, args ...any) *requestError {
-	return &requestError{kind: kind, detail: fmt.Sprintf(format, args...), errs: []*es.Error{es.FieldErrorf(es.Invalid, rule, field, format, args...)}}
+func requestProblem(code es.Code, rule, field, format string, args ...any) *requestError {
+	return &requestError{code: code, detail: fmt.Sprintf(format, args...), errs: []*es.Error{es.FieldErrorf(code, rule, field, format, args...)}}
 }
 
-// classify maps an error to its problem kind: the single place that decides
-// which HTTP status a failure gets. See the table in docs/command-api.md.
-func classify(err error) problemKind {
+// codeOf reduces an error to its code: the request's own for a requestError,
+// echo's status translated for echo's errors ("" for a 4xx echo names
+// itself), Unavailable for a request that ran out of time, and the domain
+// code of anything else.
+func codeOf(err error) es.Code {
 	var re *requestError
 	if errors.As(err, &re) {
-		return re.kind
+		return re.code
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		switch he.Code {
-		case http.StatusNotFound:
-			return kindNotFound
-		case http.StatusMethodNotAllowed:
-			return kindNoMethod
-		case http.StatusRequestEntityTooLarge:
-			return kindTooLarge
-		case http.StatusUnsupportedMediaType:
-			return kindMediaType
-		case http.StatusServiceUnavailable:
-			return kindUnavailable
+		if code, ok := echoCodes[he.Code]; ok {
+			return code
 		}
 		if he.Code >= 400 && he.Code < 500 {
-			return problemKind{he.Code, "http-" + strconv.Itoa(he.Code), http.StatusText(he.Code)}
+			return ""
 		}
-		return kindInternal
+		return es.Internal
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return kindUnavailable
+		return es.Unavailable
 	}
-	switch es.ErrorCode(err) {
-	case es.Invalid:
-		// Stateless validation failed earlier as a requestError; an Invalid
-		// error from the store round trip compares the command with the
-		// order's state (amount mismatch, unit price mismatch, limits).
-		return kindRule
-	case es.NotFound:
-		return kindNotFound
-	case es.Conflict:
-		if es.ErrorRule(err) == es.RuleCommandReused {
-			return kindKeyReused
-		}
-		return kindConflict
-	case es.Precondition:
-		if es.ErrorRule(err) == es.RuleStaleVersion {
-			return kindStale
-		}
-		return kindRule
-	case es.Unavailable:
-		return kindUnavailable
-	default:
-		return kindInternal
+	return es.ErrorCode(err)
+}
+
+// classify maps an error to its code and problem kind: the single place that
+// decides which HTTP status a failure gets, by looking its code up in kinds.
+// See the table in docs/command-api.md.
+func classify(err error) (es.Code, problemKind) {
+	code := codeOf(err)
+	var he *echo.HTTPError
+	if code == "" && errors.As(err, &he) {
+		return code, problemKind{he.Code, "http-" + strconv.Itoa(he.Code), http.StatusText(he.Code)}
 	}
+	if kind, ok := kinds[code]; ok {
+		return code, kind
+	}
+	return es.Internal, kinds[es.Internal]
 }
 
 // problemFor builds the problem document of err. Internal errors get a
 // generic detail: their text may reveal implementation and is only logged.
 func problemFor(err error, requestID, instance string) Problem {
-	kind := classify(err)
+	code, kind := classify(err)
 	p := Problem{Type: kind.typeURI(), Title: kind.title, Status: kind.status, Instance: instance, RequestID: requestID}
 	var re *requestError
 	switch {
 	case errors.As(err, &re):
 		p.Detail = re.detail
 		p.Errors = fieldErrors(re.errs)
-	case kind == kindInternal:
+	case code == es.Internal:
 		p.Detail = "an internal error occurred; quote the request id when reporting it"
-	case kind == kindUnavailable:
+	case code == es.Unavailable:
 		p.Detail = "the event store cannot be reached now; retry after the indicated delay"
 		p.Rule = es.RuleStoreUnavailable
 	default:

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"orderctx/domain/es"
 )
 
 // Rule ids of requests that Go's HTTP server refuses before any handler runs.
@@ -39,7 +41,7 @@ var protocolProblems = map[int]struct {
 	rule   string
 	detail string
 }{
-	http.StatusBadRequest: {kindInvalid, RuleMalformedRequest,
+	http.StatusBadRequest: {kinds[es.Invalid], RuleMalformedRequest,
 		"the request line or a header is malformed, so the request could not be read"},
 	http.StatusRequestHeaderFieldsTooLarge: {problemKind{http.StatusRequestHeaderFieldsTooLarge, "headers-too-large", "Request header fields too large"},
 		RuleHeadersTooLarge, "the request headers exceed " + strconv.Itoa(maxHeaderBytes) + " bytes"},
