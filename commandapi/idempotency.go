@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"orderctx/domain/es"
+	"orderctx/infra/httpapi"
 )
 
 // Header names of the command protocol.
@@ -20,7 +21,7 @@ const (
 	// which was not applied again.
 	HeaderIdempotentReplayed = "Idempotent-Replayed"
 	// HeaderRequestID carries the request id in and out.
-	HeaderRequestID = "X-Request-Id"
+	HeaderRequestID = httpapi.HeaderRequestID
 	// HeaderCorrelationID carries the correlation id of a larger flow in; it
 	// defaults to the request id and is stored on every event.
 	HeaderCorrelationID = "X-Correlation-Id"
