@@ -8,28 +8,22 @@ import (
 	"orderctx/domain/order"
 )
 
+// addItemRequest is the body of POST /orders/{id}/items: one item, as in the
+// items of POST /orders.
+type addItemRequest itemBody
+
 var addItemShape = itemShape
 
 // addItem handles POST /orders/{id}/items: one item, priced in the order's
 // currency. Adding a product that is in the order merges the lines.
 func (a *API) addItem(c echo.Context) error {
-	orderID, err := pathParam(c, "id", "orderId")
+	var req addItemRequest
+	orderID, headers, err := a.beginOnOrder(c, commandAddItem, addItemShape, &req)
 	if err != nil {
 		return err
-	}
-	headers, err := a.begin(c, "add_item", orderID)
-	if err != nil {
-		return err
-	}
-	var req itemBody
-	if err := decodeBody(c, a.opts.MaxBodyBytes, addItemShape, &req); err != nil {
-		return err
-	}
-	if err := addItemCommand(orderID, req, validationCurrency).validate(); err != nil {
-		return invalid(err)
 	}
 	return a.execute(c, command{
-		name:    "add_item",
+		name:    commandAddItem,
 		orderID: orderID,
 		headers: headers,
 		body:    req,
@@ -37,23 +31,16 @@ func (a *API) addItem(c echo.Context) error {
 			if !o.Exists() {
 				return orderNotFound(orderID)
 			}
-			cmd := addItemCommand(orderID, req, o.State().Currency)
-			return o.AddItem(cmd.AddItem)
+			return o.AddItem(req.command(orderID, o.State().Currency))
 		},
 	})
 }
 
-// addItemInput is an AddItem with the body's missing numbers.
-type addItemInput struct {
-	order.AddItem
-	missing []error
+// command builds the domain command in the order's currency.
+func (r addItemRequest) command(orderID, currency string) order.AddItem {
+	return order.AddItem{OrderID: orderID, ItemInput: itemBody(r).input(currency)}
 }
 
-func addItemCommand(orderID string, req itemBody, currency string) addItemInput {
-	in, missing := req.input("", currency)
-	return addItemInput{AddItem: order.AddItem{OrderID: orderID, ItemInput: in}, missing: missing}
-}
-
-func (c addItemInput) validate() error {
-	return errors.Join(append(c.missing, c.Validate())...)
+func (r addItemRequest) validate(orderID string) error {
+	return errors.Join(append(itemBody(r).missing(""), r.command(orderID, validationCurrency).Validate())...)
 }

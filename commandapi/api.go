@@ -2,10 +2,8 @@ package commandapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +15,7 @@ import (
 	"orderctx/domain/es"
 	"orderctx/domain/order"
 	"orderctx/domain/orderapp"
+	"orderctx/infra/httpapi"
 )
 
 // Defaults of Options.
@@ -117,12 +116,7 @@ func New(store Store, log *slog.Logger, opts Options) *API {
 		panic("commandapi.New: " + err.Error())
 	}
 	a := &API{store: store, log: log, opts: opts.withDefaults()}
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.Logger.SetOutput(io.Discard)
-	e.HTTPErrorHandler = a.handleError
-	e.Use(a.observe)
+	e := httpapi.NewEcho(httpapi.Observer{NewID: a.opts.NewID, Log: log, HandleError: a.handleError, Done: a.logRequest}, a.deadline)
 
 	e.POST("/orders", a.placeOrder)
 	e.POST("/orders/:id/items", a.addItem)
@@ -142,50 +136,34 @@ func (a *API) Handler() http.Handler { return a.echo }
 // Echo returns the underlying echo instance, for adding routes or middleware.
 func (a *API) Echo() *echo.Echo { return a.echo }
 
+// maxHeaderBytes bounds the header section of a request (http.Server's
+// MaxHeaderBytes; Go allows 4 KiB more before it answers 431).
+const maxHeaderBytes = 64 << 10
+
 // Run listens on addr and serves until ctx is done, then shuts down
 // gracefully (see Serve).
 func (a *API) Run(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("command API: %w", err)
-	}
-	return a.Serve(ctx, ln)
+	return a.server().Run(ctx, addr)
 }
 
 // Serve serves on ln until ctx is done, then stops accepting connections and
 // waits up to Options.ShutdownTimeout for requests in flight. It returns nil
 // after a shutdown that ctx asked for. Requests the HTTP server refuses
-// before routing are answered with problems too (see protocolListener).
+// before routing are answered with problems too (httpapi.Server).
 func (a *API) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.echo,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      a.opts.RequestTimeout + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	return a.server().Serve(ctx, ln)
+}
+
+func (a *API) server() httpapi.Server {
+	return httpapi.Server{
+		Name:            "command API",
+		Handler:         a.echo,
+		Log:             a.log,
+		NewID:           a.opts.NewID,
+		WriteTimeout:    a.opts.RequestTimeout + 5*time.Second,
+		MaxHeaderBytes:  maxHeaderBytes,
+		ShutdownTimeout: a.opts.ShutdownTimeout,
 	}
-	a.log.Info("command API listening", "addr", "http://"+ln.Addr().String())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(protocolListener{Listener: ln, api: a}) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("command API: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	if err != nil {
-		return fmt.Errorf("command API shutdown: %w", err)
-	}
-	a.log.Info("command API stopped")
-	return nil
 }
 
 // CommandResponse is the body of every successful command.
@@ -198,18 +176,44 @@ type CommandResponse struct {
 	EventIDs []string `json:"eventIds"`
 }
 
-// command is one decoded, validated command, ready to run.
+// Command names. Each is hashed into the request hash that every event of
+// the command stores (see requestHash), and names the command in the request
+// log. They must never change: after a rename, every retry of a command
+// accepted before it would look like a different request and be refused
+// with 422 idempotency-key-reused. TestRequestHashesNeverChange pins them.
+const (
+	commandPlaceOrder  = "place_order"
+	commandAddItem     = "add_item"
+	commandRemoveItem  = "remove_item"
+	commandPayOrder    = "pay_order"
+	commandShipOrder   = "ship_order"
+	commandCancelOrder = "cancel_order"
+)
+
+// request is a decoded command body. Its JSON encoding is what the request
+// hash covers; validate reports every problem the request has on its own,
+// before any order is loaded, joined (Invalid *es.Error values).
+type request interface {
+	validate(orderID string) error
+}
+
+// command is one decoded command, ready to validate and run.
 type command struct {
-	name    string // stable name in logs and request hashes, such as "place_order"
+	name    string // one of the command names above
 	orderID string
 	headers commandHeaders
-	body    any // the decoded request, hashed for idempotency
+	body    request
 	created bool
 	decide  func(o *order.Order) error
 }
 
-// execute runs a command through the store and writes the answer.
+// execute validates a command, runs it through the store and writes the
+// answer. Validation runs here rather than in each handler, so no command
+// reaches the store without it.
 func (a *API) execute(c echo.Context, cmd command) error {
+	if err := cmd.body.validate(cmd.orderID); err != nil {
+		return invalid(err)
+	}
 	info := infoOf(c)
 	commandID := cmd.headers.key
 	if commandID == "" {
@@ -217,14 +221,14 @@ func (a *API) execute(c echo.Context, cmd command) error {
 	}
 	correlationID := c.Request().Header.Get(HeaderCorrelationID)
 	if correlationID == "" || len(correlationID) > 128 {
-		correlationID = info.requestID
+		correlationID = httpapi.RequestID(c)
 	}
 	res, err := a.store.Update(c.Request().Context(), cmd.orderID, orderapp.UpdateOptions{
 		ExpectedVersion: cmd.headers.expected,
 		CommandID:       commandID,
 		RequestHash:     requestHash(cmd.name, cmd.orderID, cmd.body),
 		CorrelationID:   correlationID,
-		CausationID:     info.requestID,
+		CausationID:     httpapi.RequestID(c),
 	}, cmd.decide)
 	info.charge = res.RequestCharge
 	if err != nil {
@@ -246,7 +250,7 @@ func (a *API) execute(c echo.Context, cmd command) error {
 	if ids == nil {
 		ids = []string{}
 	}
-	return writeJSON(c, status, CommandResponse{OrderID: cmd.orderID, Version: res.Version, EventIDs: ids})
+	return httpapi.WriteJSON(c, status, CommandResponse{OrderID: cmd.orderID, Version: res.Version, EventIDs: ids})
 }
 
 // begin notes the command in the request log and parses its headers.
@@ -255,6 +259,20 @@ func (a *API) begin(c echo.Context, name, orderID string) (commandHeaders, error
 	info.command = name
 	info.orderID = orderID
 	return parseCommandHeaders(c.Request().Header)
+}
+
+// beginOnOrder starts a command on the order named in the path: it parses
+// the order id and the headers, and decodes the body into req against s.
+func (a *API) beginOnOrder(c echo.Context, name string, s *shape, req any) (string, commandHeaders, error) {
+	orderID, err := pathParam(c, "id", "orderId")
+	if err != nil {
+		return "", commandHeaders{}, err
+	}
+	headers, err := a.begin(c, name, orderID)
+	if err != nil {
+		return "", commandHeaders{}, err
+	}
+	return orderID, headers, decodeBody(c, a.opts.MaxBodyBytes, s, req)
 }
 
 // pathParam returns a path parameter, unescaped; field names it in errors.
@@ -267,19 +285,7 @@ func pathParam(c echo.Context, name, field string) (string, error) {
 	}
 	u, err := url.PathUnescape(v)
 	if err != nil {
-		return "", requestProblem(kindInvalid, RulePath, field, "is not a validly escaped path segment")
+		return "", requestProblem(es.Invalid, RulePath, field, "is not a validly escaped path segment")
 	}
 	return u, nil
-}
-
-func writeJSON(c echo.Context, status int, v any) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	c.Response().WriteHeader(status)
-	return encodeJSON(c.Response(), v)
-}
-
-func encodeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

@@ -18,27 +18,22 @@ var cancelOrderShape = objectShape(map[string]*shape{
 // cancelOrder handles POST /orders/{id}/cancel; a shipped order cannot be
 // cancelled, a paid one records the refund due.
 func (a *API) cancelOrder(c echo.Context) error {
-	orderID, err := pathParam(c, "id", "orderId")
-	if err != nil {
-		return err
-	}
-	headers, err := a.begin(c, "cancel_order", orderID)
-	if err != nil {
-		return err
-	}
 	var req cancelOrderRequest
-	if err := decodeBody(c, a.opts.MaxBodyBytes, cancelOrderShape, &req); err != nil {
+	orderID, headers, err := a.beginOnOrder(c, commandCancelOrder, cancelOrderShape, &req)
+	if err != nil {
 		return err
-	}
-	cmd := order.CancelOrder{OrderID: orderID, Reason: req.Reason}
-	if err := cmd.Validate(); err != nil {
-		return invalid(err)
 	}
 	return a.execute(c, command{
-		name:    "cancel_order",
+		name:    commandCancelOrder,
 		orderID: orderID,
 		headers: headers,
 		body:    req,
-		decide:  func(o *order.Order) error { return o.Cancel(cmd, a.opts.Clock.Now()) },
+		decide:  func(o *order.Order) error { return o.Cancel(req.command(orderID), a.opts.Clock.Now()) },
 	})
 }
+
+func (r cancelOrderRequest) command(orderID string) order.CancelOrder {
+	return order.CancelOrder{OrderID: orderID, Reason: r.Reason}
+}
+
+func (r cancelOrderRequest) validate(orderID string) error { return r.command(orderID).Validate() }

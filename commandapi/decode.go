@@ -86,13 +86,13 @@ func decodeBody(c echo.Context, maxBytes int64, s *shape, dst any) error {
 		if errors.As(err, &mbe) {
 			return tooLarge(maxBytes)
 		}
-		return requestProblem(kindInvalid, RuleMalformedJSON, "", "the request body could not be read")
+		return requestProblem(es.Invalid, RuleMalformedJSON, "", "the request body could not be read")
 	}
 	return decodeJSON(body, s, dst)
 }
 
 func tooLarge(maxBytes int64) error {
-	return requestProblem(kindTooLarge, RuleBodyTooLarge, "", "the request body must be at most %d bytes", maxBytes)
+	return requestProblem(codeTooLarge, RuleBodyTooLarge, "", "the request body must be at most %d bytes", maxBytes)
 }
 
 // checkContentType accepts one Content-Type header of application/json or
@@ -101,21 +101,21 @@ func tooLarge(maxBytes int64) error {
 // a proxy in front might have chosen the other.
 func checkContentType(values []string) error {
 	if len(values) > 1 {
-		return requestProblem(kindInvalid, RuleHeader, echo.HeaderContentType, "must be sent once, got %d Content-Type headers", len(values))
+		return requestProblem(es.Invalid, RuleHeader, echo.HeaderContentType, "must be sent once, got %d Content-Type headers", len(values))
 	}
 	ct := ""
 	if len(values) == 1 {
 		ct = values[0]
 	}
 	if ct == "" {
-		return requestProblem(kindMediaType, RuleContentType, "", "Content-Type must be application/json")
+		return requestProblem(codeMediaType, RuleContentType, "", "Content-Type must be application/json")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != echo.MIMEApplicationJSON && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
-		return requestProblem(kindMediaType, RuleContentType, "", "Content-Type must be application/json, got %q", ct)
+		return requestProblem(codeMediaType, RuleContentType, "", "Content-Type must be application/json, got %q", ct)
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return requestProblem(kindMediaType, RuleContentType, "", "the body must be UTF-8, got charset %q", cs)
+		return requestProblem(codeMediaType, RuleContentType, "", "the body must be UTF-8, got charset %q", cs)
 	}
 	return nil
 }
@@ -139,29 +139,29 @@ var errTooDeep = errors.New("nesting too deep")
 // decodeJSON checks body against s and unmarshals it into dst.
 func decodeJSON(body []byte, s *shape, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return requestProblem(kindInvalid, RuleEmptyBody, "", "the request body must be a JSON object")
+		return requestProblem(es.Invalid, RuleEmptyBody, "", "the request body must be a JSON object")
 	}
 	if !utf8.Valid(body) {
-		return requestProblem(kindInvalid, RuleMalformedJSON, "", "the request body is not valid UTF-8")
+		return requestProblem(es.Invalid, RuleMalformedJSON, "", "the request body is not valid UTF-8")
 	}
 	w := walker{dec: json.NewDecoder(bytes.NewReader(body))}
 	w.dec.UseNumber()
 	if err := w.value(s); err != nil {
 		if errors.Is(err, errTooDeep) {
-			return requestProblem(kindInvalid, RuleTooDeep, w.field(), "the request body nests objects and arrays more than %d levels deep", MaxBodyDepth)
+			return requestProblem(es.Invalid, RuleTooDeep, w.field(), "the request body nests objects and arrays more than %d levels deep", MaxBodyDepth)
 		}
 		return malformed(err)
 	}
 	if _, err := w.dec.Token(); err != io.EOF {
-		return requestProblem(kindInvalid, RuleMalformedJSON, "", "the request body must hold a single JSON value, found more after offset %d", w.dec.InputOffset())
+		return requestProblem(es.Invalid, RuleMalformedJSON, "", "the request body must hold a single JSON value, found more after offset %d", w.dec.InputOffset())
 	}
 	if len(w.errs) > 0 {
-		return &requestError{kind: kindInvalid, detail: "the request body does not match the command", errs: w.errs}
+		return &requestError{code: es.Invalid, detail: "the request body does not match the command", errs: w.errs}
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		// The walk accepted the body, so this is a decoder disagreement, not
 		// the client's fault alone; still a 400, with the decoder's words.
-		return requestProblem(kindInvalid, RuleMalformedJSON, "", "the request body cannot be decoded: %v", err)
+		return requestProblem(es.Invalid, RuleMalformedJSON, "", "the request body cannot be decoded: %v", err)
 	}
 	return nil
 }
@@ -170,11 +170,11 @@ func malformed(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return requestProblem(kindInvalid, RuleMalformedJSON, "", "malformed JSON at offset %d: %v", se.Offset, se)
+		return requestProblem(es.Invalid, RuleMalformedJSON, "", "malformed JSON at offset %d: %v", se.Offset, se)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return requestProblem(kindInvalid, RuleMalformedJSON, "", "malformed JSON: the body ends early")
+		return requestProblem(es.Invalid, RuleMalformedJSON, "", "malformed JSON: the body ends early")
 	default:
-		return requestProblem(kindInvalid, RuleMalformedJSON, "", "malformed JSON: %v", err)
+		return requestProblem(es.Invalid, RuleMalformedJSON, "", "malformed JSON: %v", err)
 	}
 }
 
@@ -378,27 +378,34 @@ type itemBody struct {
 	Discount  *int64 `json:"discount,omitempty"`
 }
 
-// input converts the item to the domain's input in currency, and reports
-// missing numbers as required fields under prefix. A missing number is given
-// a valid stand-in, so the domain's validation does not report it a second
-// time under another rule; the missing error keeps the command from running.
-func (it itemBody) input(prefix, currency string) (order.ItemInput, []error) {
-	var missing []error
+// input converts the item to the domain's input in currency. A missing
+// number is given a valid stand-in, so the domain's validation does not
+// report it a second time under another rule; missing reports it, and keeps
+// the command from running.
+func (it itemBody) input(currency string) order.ItemInput {
 	in := order.ItemInput{ProductID: it.ProductID, Name: it.Name, Quantity: 1, UnitPrice: order.Money{Currency: currency}}
-	if it.Quantity == nil {
-		missing = append(missing, required(prefix+"quantity"))
-	} else {
+	if it.Quantity != nil {
 		in.Quantity = clampQuantity(*it.Quantity)
 	}
-	if it.UnitPrice == nil {
-		missing = append(missing, required(prefix+"unitPrice"))
-	} else {
+	if it.UnitPrice != nil {
 		in.UnitPrice.Amount = *it.UnitPrice
 	}
 	if it.Discount != nil {
 		in.Discount = &order.Money{Amount: *it.Discount, Currency: currency}
 	}
-	return in, missing
+	return in
+}
+
+// missing reports the required numbers the item lacks, as fields under prefix.
+func (it itemBody) missing(prefix string) []error {
+	var errs []error
+	if it.Quantity == nil {
+		errs = append(errs, required(prefix+"quantity"))
+	}
+	if it.UnitPrice == nil {
+		errs = append(errs, required(prefix+"unitPrice"))
+	}
+	return errs
 }
 
 // clampQuantity maps an int64 quantity into int without wrapping, so that a

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"orderctx/domain/es"
+	"orderctx/infra/httpapi"
 )
 
 // readyTimeout bounds the store probe of /readyz, so a hanging store makes
@@ -17,7 +18,7 @@ const readyTimeout = 2 * time.Second
 
 // healthz handles GET /healthz: the process is up and serving.
 func (a *API) healthz(c echo.Context) error {
-	return writeJSON(c, http.StatusOK, map[string]string{"status": "ok"})
+	return httpapi.WriteJSON(c, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz handles GET /readyz: the store can be reached, so commands can succeed.
@@ -31,5 +32,5 @@ func (a *API) readyz(c echo.Context) error {
 		infoOf(c).internal = err
 		return err
 	}
-	return writeJSON(c, http.StatusOK, map[string]string{"status": "ready"})
+	return httpapi.WriteJSON(c, http.StatusOK, map[string]string{"status": "ready"})
 }

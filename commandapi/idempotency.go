@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"orderctx/domain/es"
+	"orderctx/infra/httpapi"
 )
 
 // Header names of the command protocol.
@@ -20,7 +21,7 @@ const (
 	// which was not applied again.
 	HeaderIdempotentReplayed = "Idempotent-Replayed"
 	// HeaderRequestID carries the request id in and out.
-	HeaderRequestID = "X-Request-Id"
+	HeaderRequestID = httpapi.HeaderRequestID
 	// HeaderCorrelationID carries the correlation id of a larger flow in; it
 	// defaults to the request id and is stored on every event.
 	HeaderCorrelationID = "X-Correlation-Id"
@@ -56,7 +57,7 @@ func parseIfMatch(values []string) (*int64, error) {
 	if v == "*" {
 		return nil, nil
 	}
-	bad := requestProblem(kindInvalid, RuleHeader, "If-Match", `must be one strong entity tag with the order version, such as "3", as returned in ETag`)
+	bad := requestProblem(es.Invalid, RuleHeader, "If-Match", `must be one strong entity tag with the order version, such as "3", as returned in ETag`)
 	if len(v) < 3 || v[0] != '"' || v[len(v)-1] != '"' {
 		return nil, bad
 	}
@@ -73,7 +74,7 @@ func parseIdempotencyKey(values []string) (string, error) {
 	if len(values) == 0 {
 		return "", nil
 	}
-	bad := requestProblem(kindInvalid, RuleHeader, HeaderIdempotencyKey, "must be one key of 1 to %d visible ASCII characters", MaxIdempotencyKeyLength)
+	bad := requestProblem(es.Invalid, RuleHeader, HeaderIdempotencyKey, "must be one key of 1 to %d visible ASCII characters", MaxIdempotencyKeyLength)
 	if len(values) > 1 {
 		return "", bad
 	}

@@ -2,102 +2,47 @@ package commandapi
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"orderctx/infra/httpapi"
 )
 
 // requestInfo collects what the request log line reports; handlers and the
 // error handler fill it in as the request proceeds.
 type requestInfo struct {
-	requestID string
-	command   string
-	orderID   string
-	replayed  bool
-	charge    float64
-	rule      string
-	internal  error
+	command  string
+	orderID  string
+	replayed bool
+	charge   float64
+	rule     string
+	internal error
 }
 
-const infoKey = "orderctx.requestInfo"
-
-// infoOf returns the request's info, creating it for requests that did not
-// pass through observe (such as echo's own 404 before any middleware).
+// infoOf returns the request's info.
 func infoOf(c echo.Context) *requestInfo {
-	if v, ok := c.Get(infoKey).(*requestInfo); ok {
-		return v
-	}
-	info := &requestInfo{}
-	c.Set(infoKey, info)
-	return info
+	return httpapi.Record[requestInfo](c, "orderctx.requestInfo")
 }
 
-// maxRequestIDLength bounds an incoming X-Request-Id that is echoed and logged.
-const maxRequestIDLength = 128
-
-// observe is the one middleware: request id in and out, a deadline for the
-// request, a recovered panic turned into a 500 problem, errors turned into
-// problems, and one structured log line per request.
-func (a *API) observe(next echo.HandlerFunc) echo.HandlerFunc {
+// deadline bounds the handling of a request, store work included, by
+// Options.RequestTimeout; a request that runs out answers 503.
+func (a *API) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		start := time.Now()
-		req := c.Request()
-		info := &requestInfo{requestID: acceptRequestID(req.Header.Get(HeaderRequestID))}
-		if info.requestID == "" {
-			info.requestID = a.opts.NewID()
-		}
-		c.Set(infoKey, info)
-		c.Response().Header().Set(HeaderRequestID, info.requestID)
-		ctx, cancel := context.WithTimeout(req.Context(), a.opts.RequestTimeout)
+		ctx, cancel := context.WithTimeout(c.Request().Context(), a.opts.RequestTimeout)
 		defer cancel()
-		c.SetRequest(req.WithContext(ctx))
-
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared as net/http does
-					panic(r)
-				}
-				err := fmt.Errorf("panic: %v", r)
-				a.log.Error("handler panicked", "requestId", info.requestID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				a.handleError(err, c)
-			}
-			a.logRequest(c, info, start)
-		}()
-		if err := next(c); err != nil {
-			a.handleError(err, c)
-		}
-		return nil
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
 }
 
-// acceptRequestID returns an incoming request id if it is safe to echo and
-// log (visible ASCII, bounded), or "".
-func acceptRequestID(id string) string {
-	if id == "" || len(id) > maxRequestIDLength {
-		return ""
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < 0x21 || id[i] > 0x7e {
-			return ""
-		}
-	}
-	return id
-}
-
-func (a *API) logRequest(c echo.Context, info *requestInfo, start time.Time) {
+// logRequest writes the request's log line.
+func (a *API) logRequest(c echo.Context, start time.Time) {
+	info := infoOf(c)
 	status := c.Response().Status
-	attrs := []slog.Attr{
-		slog.String("requestId", info.requestID),
-		slog.String("method", c.Request().Method),
-		slog.String("path", c.Request().URL.Path),
-		slog.Int("status", status),
-		slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
-	}
+	attrs := httpapi.RequestAttrs(c, start)
 	if info.command != "" {
 		attrs = append(attrs,
 			slog.String("command", info.command),

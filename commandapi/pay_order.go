@@ -22,23 +22,13 @@ var payOrderShape = objectShape(map[string]*shape{
 
 // payOrder handles POST /orders/{id}/pay.
 func (a *API) payOrder(c echo.Context) error {
-	orderID, err := pathParam(c, "id", "orderId")
-	if err != nil {
-		return err
-	}
-	headers, err := a.begin(c, "pay_order", orderID)
-	if err != nil {
-		return err
-	}
 	var req payOrderRequest
-	if err := decodeBody(c, a.opts.MaxBodyBytes, payOrderShape, &req); err != nil {
+	orderID, headers, err := a.beginOnOrder(c, commandPayOrder, payOrderShape, &req)
+	if err != nil {
 		return err
-	}
-	if err := req.validate(orderID); err != nil {
-		return invalid(err)
 	}
 	return a.execute(c, command{
-		name:    "pay_order",
+		name:    commandPayOrder,
 		orderID: orderID,
 		headers: headers,
 		body:    req,

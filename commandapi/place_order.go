@@ -37,7 +37,7 @@ var placeOrderShape = objectShape(map[string]*shape{
 // orderId the server assigns one, derived from the Idempotency-Key when there
 // is one so that a retry addresses the same order.
 func (a *API) placeOrder(c echo.Context) error {
-	headers, err := a.begin(c, "place_order", "")
+	headers, err := a.begin(c, commandPlaceOrder, "")
 	if err != nil {
 		return err
 	}
@@ -54,23 +54,19 @@ func (a *API) placeOrder(c echo.Context) error {
 		orderID = a.opts.NewID()
 	}
 	infoOf(c).orderID = orderID
-	cmd, err := req.command(orderID)
-	if err != nil {
-		return invalid(err)
-	}
 	return a.execute(c, command{
-		name:    "place_order",
+		name:    commandPlaceOrder,
 		orderID: orderID,
 		headers: headers,
 		body:    req,
 		created: true,
-		decide:  func(o *order.Order) error { return o.Place(cmd, a.opts.Clock.Now()) },
+		decide:  func(o *order.Order) error { return o.Place(req.command(orderID), a.opts.Clock.Now()) },
 	})
 }
 
-// command builds and validates the domain command; every problem is returned
-// at once.
-func (r placeOrderRequest) command(orderID string) (order.PlaceOrder, error) {
+// command builds the domain command; numbers missing from items get valid
+// stand-ins, which validate reports as missing.
+func (r placeOrderRequest) command(orderID string) order.PlaceOrder {
 	cmd := order.PlaceOrder{
 		OrderID:  orderID,
 		BuyerID:  r.BuyerID,
@@ -82,14 +78,21 @@ func (r placeOrderRequest) command(orderID string) (order.PlaceOrder, error) {
 			Country:    r.ShippingAddress.Country,
 		},
 	}
-	var missing []error
 	if len(r.Items) > 0 {
 		cmd.Items = make([]order.ItemInput, 0, len(r.Items))
 	}
-	for i, it := range r.Items {
-		in, m := it.input(fmt.Sprintf("items[%d].", i), r.Currency)
-		cmd.Items = append(cmd.Items, in)
-		missing = append(missing, m...)
+	for _, it := range r.Items {
+		cmd.Items = append(cmd.Items, it.input(r.Currency))
 	}
-	return cmd, errors.Join(append(missing, cmd.Validate())...)
+	return cmd
+}
+
+// validate reports every problem at once: the numbers the items lack, then
+// the domain command's own validation.
+func (r placeOrderRequest) validate(orderID string) error {
+	var errs []error
+	for i, it := range r.Items {
+		errs = append(errs, it.missing(fmt.Sprintf("items[%d].", i))...)
+	}
+	return errors.Join(append(errs, r.command(orderID).Validate())...)
 }

@@ -5,18 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/infra/httpapi"
 )
 
 // ProblemContentType is the media type of every error response (RFC 9457).
-const ProblemContentType = "application/problem+json"
+const ProblemContentType = httpapi.ProblemContentType
+
+// Problem is an RFC 9457 problem details document, the body of every error
+// response, in the shape both APIs share.
+type Problem = httpapi.Problem
+
+// FieldError is one problem with the request: the JSON path of the field at
+// fault (empty when the rule concerns the order as a whole), the rule id and
+// a human-readable message.
+type FieldError = httpapi.FieldError
 
 // maxProblemErrors bounds the errors listed in one problem, so a 64 KiB body
 // of unknown fields cannot produce a response many times its size.
@@ -45,61 +53,55 @@ const (
 	RulePath = "request.invalid_path"
 	// RuleTooDeep: the body nests objects and arrays more than MaxBodyDepth levels.
 	RuleTooDeep = "request.nesting_too_deep"
+	// RuleMalformedRequest and the three below are the rules of requests
+	// that Go's HTTP server refuses before any handler runs (httpapi).
+	RuleMalformedRequest = httpapi.RuleMalformedRequest
+	RuleHeadersTooLarge  = httpapi.RuleHeadersTooLarge
+	RuleTransferEncoding = httpapi.RuleTransferEncoding
+	RuleHTTPVersion      = httpapi.RuleHTTPVersion
 )
 
-// Problem is an RFC 9457 problem details document, the body of every error
-// response. Rule repeats the violated rule of a single-rule problem, so a
-// client can branch on it without looking into Errors.
-type Problem struct {
-	Type      string       `json:"type"`
-	Title     string       `json:"title"`
-	Status    int          `json:"status"`
-	Detail    string       `json:"detail,omitempty"`
-	Instance  string       `json:"instance,omitempty"`
-	Rule      string       `json:"rule,omitempty"`
-	RequestID string       `json:"requestId,omitempty"`
-	Errors    []FieldError `json:"errors,omitempty"`
-}
+// Codes of the HTTP layer, for refusals the domain never sees that have a
+// status of their own.
+const (
+	codeNoMethod  es.Code = "http.method_not_allowed"
+	codeTooLarge  es.Code = "http.body_too_large"
+	codeMediaType es.Code = "http.unsupported_media_type"
+)
 
-// FieldError is one problem with the request: the JSON path of the field at
-// fault (empty when the rule concerns the order as a whole), the rule id and
-// a human-readable message.
-type FieldError struct {
-	Field   string `json:"field,omitempty"`
-	Rule    string `json:"rule"`
-	Message string `json:"message"`
-}
-
-// problemKind is one row of the error-to-HTTP table.
-type problemKind struct {
-	status int
-	slug   string
-	title  string
-}
-
-// The problem types. Type URIs are URNs: stable identifiers that do not
+// kinds is the one table from error code to HTTP status and problem type:
+// the status of an error is a lookup of its code, never a matter of where
+// the error was raised. Type URIs are URNs: stable identifiers that do not
 // pretend to be documentation pages; docs/command-api.md describes each.
-var (
-	kindInvalid     = problemKind{http.StatusBadRequest, "invalid-request", "The request is invalid"}
-	kindNotFound    = problemKind{http.StatusNotFound, "not-found", "Not found"}
-	kindNoMethod    = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
-	kindConflict    = problemKind{http.StatusConflict, "conflict", "Conflict"}
-	kindStale       = problemKind{http.StatusPreconditionFailed, "stale-version", "The order has changed"}
-	kindTooLarge    = problemKind{http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large"}
-	kindMediaType   = problemKind{http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"}
-	kindRule        = problemKind{http.StatusUnprocessableEntity, "rule-violation", "The command violates a rule of the order"}
-	kindKeyReused   = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "The idempotency key was used for a different request"}
-	kindInternal    = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
-	kindUnavailable = problemKind{http.StatusServiceUnavailable, "unavailable", "The store is unavailable"}
-)
+var kinds = map[es.Code]httpapi.Kind{
+	es.Invalid:       {Status: http.StatusBadRequest, Slug: "invalid-request", Title: "The request is invalid"},
+	es.NotFound:      {Status: http.StatusNotFound, Slug: "not-found", Title: "Not found"},
+	codeNoMethod:     {Status: http.StatusMethodNotAllowed, Slug: "method-not-allowed", Title: "Method not allowed"},
+	es.Conflict:      {Status: http.StatusConflict, Slug: "conflict", Title: "Conflict"},
+	es.Precondition:  {Status: http.StatusPreconditionFailed, Slug: "stale-version", Title: "The order has changed"},
+	codeTooLarge:     {Status: http.StatusRequestEntityTooLarge, Slug: "body-too-large", Title: "The request body is too large"},
+	codeMediaType:    {Status: http.StatusUnsupportedMediaType, Slug: "unsupported-media-type", Title: "Unsupported media type"},
+	es.Rejected:      {Status: http.StatusUnprocessableEntity, Slug: "rule-violation", Title: "The command violates a rule of the order"},
+	es.CommandReused: {Status: http.StatusUnprocessableEntity, Slug: "idempotency-key-reused", Title: "The idempotency key was used for a different request"},
+	es.Internal:      {Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error"},
+	es.Unavailable:   {Status: http.StatusServiceUnavailable, Slug: "unavailable", Title: "The store is unavailable"},
+}
 
-func (k problemKind) typeURI() string { return "urn:orderctx:problem:" + k.slug }
+// echoCodes are the codes of the errors echo raises itself (no route, no
+// method); other 4xx statuses of echo's are passed on as they are.
+var echoCodes = map[int]es.Code{
+	http.StatusNotFound:              es.NotFound,
+	http.StatusMethodNotAllowed:      codeNoMethod,
+	http.StatusRequestEntityTooLarge: codeTooLarge,
+	http.StatusUnsupportedMediaType:  codeMediaType,
+	http.StatusServiceUnavailable:    es.Unavailable,
+}
 
 // requestError is a request the HTTP layer refused before it reached the
 // store: malformed, too large, of the wrong type, or failing the command's
 // stateless validation. Its field errors are listed as they are.
 type requestError struct {
-	kind   problemKind
+	code   es.Code
 	detail string
 	errs   []*es.Error
 }
@@ -109,96 +111,79 @@ func (e *requestError) Error() string {
 	for _, fe := range e.errs {
 		msgs = append(msgs, fe.Error())
 	}
-	return fmt.Sprintf("%d %s: %s", e.kind.status, e.detail, strings.Join(msgs, "; "))
+	return fmt.Sprintf("%s %s: %s", e.code, e.detail, strings.Join(msgs, "; "))
 }
 
-// invalid wraps the errors of a command's Validate (and of the HTTP decoding)
-// as a 400 problem.
+// invalid wraps the errors of a command's validation (and of the HTTP
+// decoding) as one problem listing every field at fault.
 func invalid(err error) error {
-	return &requestError{kind: kindInvalid, detail: "the request has invalid fields", errs: es.AllErrors(err)}
+	return &requestError{code: es.Invalid, detail: "the request has invalid fields", errs: es.AllErrors(err)}
 }
 
 // requestProblem returns a requestError with one error of the given rule.
-func requestProblem(kind problemKind, rule, field, format string, args ...any) *requestError {
-	return &requestError{kind: kind, detail: fmt.Sprintf(format, args...), errs: []*es.Error{es.FieldErrorf(es.Invalid, rule, field, format, args...)}}
+func requestProblem(code es.Code, rule, field, format string, args ...any) *requestError {
+	return &requestError{code: code, detail: fmt.Sprintf(format, args...), errs: []*es.Error{es.FieldErrorf(code, rule, field, format, args...)}}
 }
 
-// classify maps an error to its problem kind: the single place that decides
-// which HTTP status a failure gets. See the table in docs/command-api.md.
-func classify(err error) problemKind {
+// codeOf reduces an error to its code: the request's own for a requestError,
+// echo's status translated for echo's errors ("" for a 4xx echo names
+// itself), Unavailable for a request that ran out of time, and the domain
+// code of anything else.
+func codeOf(err error) es.Code {
 	var re *requestError
 	if errors.As(err, &re) {
-		return re.kind
+		return re.code
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
-		switch he.Code {
-		case http.StatusNotFound:
-			return kindNotFound
-		case http.StatusMethodNotAllowed:
-			return kindNoMethod
-		case http.StatusRequestEntityTooLarge:
-			return kindTooLarge
-		case http.StatusUnsupportedMediaType:
-			return kindMediaType
-		case http.StatusServiceUnavailable:
-			return kindUnavailable
+		if code, ok := echoCodes[he.Code]; ok {
+			return code
 		}
 		if he.Code >= 400 && he.Code < 500 {
-			return problemKind{he.Code, "http-" + strconv.Itoa(he.Code), http.StatusText(he.Code)}
+			return ""
 		}
-		return kindInternal
+		return es.Internal
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return kindUnavailable
+		return es.Unavailable
 	}
-	switch es.ErrorCode(err) {
-	case es.Invalid:
-		// Stateless validation failed earlier as a requestError; an Invalid
-		// error from the store round trip compares the command with the
-		// order's state (amount mismatch, unit price mismatch, limits).
-		return kindRule
-	case es.NotFound:
-		return kindNotFound
-	case es.Conflict:
-		if es.ErrorRule(err) == es.RuleCommandReused {
-			return kindKeyReused
-		}
-		return kindConflict
-	case es.Precondition:
-		if es.ErrorRule(err) == es.RuleStaleVersion {
-			return kindStale
-		}
-		return kindRule
-	case es.Unavailable:
-		return kindUnavailable
-	default:
-		return kindInternal
+	return es.ErrorCode(err)
+}
+
+// classify maps an error to its code and problem kind: the single place that
+// decides which HTTP status a failure gets, by looking its code up in kinds.
+// See the table in docs/command-api.md.
+func classify(err error) (es.Code, httpapi.Kind) {
+	code := codeOf(err)
+	var he *echo.HTTPError
+	if code == "" && errors.As(err, &he) {
+		return code, httpapi.StatusKind(he.Code)
 	}
+	if kind, ok := kinds[code]; ok {
+		return code, kind
+	}
+	return es.Internal, kinds[es.Internal]
 }
 
 // problemFor builds the problem document of err. Internal errors get a
 // generic detail: their text may reveal implementation and is only logged.
 func problemFor(err error, requestID, instance string) Problem {
-	kind := classify(err)
-	p := Problem{Type: kind.typeURI(), Title: kind.title, Status: kind.status, Instance: instance, RequestID: requestID}
+	code, kind := classify(err)
+	p := kind.Problem(requestID, instance)
 	var re *requestError
 	switch {
 	case errors.As(err, &re):
 		p.Detail = re.detail
 		p.Errors = fieldErrors(re.errs)
-	case kind == kindInternal:
-		p.Detail = "an internal error occurred; quote the request id when reporting it"
-	case kind == kindUnavailable:
-		p.Detail = "the event store cannot be reached now; retry after the indicated delay"
+	case code == es.Internal:
+		p.Detail = httpapi.InternalDetail
+	case code == es.Unavailable:
+		p.Detail = httpapi.UnavailableDetail
 		p.Rule = es.RuleStoreUnavailable
 	default:
 		var he *echo.HTTPError
 		if errors.As(err, &he) {
-			p.Detail = strings.ToLower(http.StatusText(he.Code))
-			if m, ok := he.Message.(string); ok && m != "" {
-				p.Detail = strings.ToLower(m)
-			}
+			p.Detail = httpapi.EchoDetail(he)
 			break
 		}
 		all := es.AllErrors(err)
@@ -255,17 +240,10 @@ func httpField(f string) string {
 
 // writeProblem sends a problem with the headers its status calls for.
 func (a *API) writeProblem(c echo.Context, p Problem) error {
-	h := c.Response().Header()
-	if p.Status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", strconv.Itoa(int(max(1, a.opts.RetryAfter.Round(time.Second).Seconds()))))
-	}
 	if p.Status == http.StatusUnsupportedMediaType {
-		h.Set("Accept-Post", echo.MIMEApplicationJSON)
+		c.Response().Header().Set("Accept-Post", echo.MIMEApplicationJSON)
 	}
-	h.Set("Cache-Control", "no-store")
-	h.Set(echo.HeaderContentType, ProblemContentType)
-	c.Response().WriteHeader(p.Status)
-	return encodeJSON(c.Response(), p)
+	return httpapi.WriteProblem(c, p.Status, a.opts.RetryAfter, p)
 }
 
 // handleError is echo's HTTPErrorHandler: every error a handler or echo itself
@@ -275,14 +253,14 @@ func (a *API) handleError(err error, c echo.Context) {
 		return
 	}
 	info := infoOf(c)
-	p := problemFor(err, info.requestID, c.Request().URL.Path)
+	p := problemFor(err, httpapi.RequestID(c), c.Request().URL.Path)
 	if p.Status >= 500 {
 		info.internal = err
 	} else {
 		info.rule = p.Rule
 	}
 	if we := a.writeProblem(c, p); we != nil {
-		a.log.Debug("write problem", "requestId", info.requestID, "err", we)
+		a.log.Debug("write problem", "requestId", httpapi.RequestID(c), "err", we)
 	}
 }
 

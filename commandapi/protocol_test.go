@@ -3,7 +3,6 @@ package commandapi_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -11,55 +10,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"orderctx/commandapi"
 	"orderctx/domain/order"
+	"orderctx/infra/httpapi/httpapitest"
 )
 
 // serveTCP serves f's API on a loopback port until the test ends, then
 // checks that Serve returns nil after the shutdown.
 func serveTCP(t *testing.T, f *fixture) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- f.api.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
-}
-
-// rawExchange writes raw bytes to addr and reads one response.
-func rawExchange(t *testing.T, addr, raw string) (*http.Response, []byte) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(conn, raw); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the answer to %.60q: %v", raw, err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
+	return httpapitest.Serve(t, f.api.Serve)
 }
 
 // rawProblem checks that a raw response is a problem document of status.
@@ -123,7 +84,7 @@ func TestMalformedRequestsGetProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			resp, body := rawExchange(t, addr, tc.raw)
+			resp, body := httpapitest.Exchange(t, addr, tc.raw)
 			p := rawProblem(t, resp, body, tc.status)
 			if p.Rule != tc.rule {
 				t.Fatalf("rule %q, want %q: %+v", p.Rule, tc.rule, p)

@@ -23,19 +23,22 @@ func (a *API) removeItem(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	headers, err := a.begin(c, "remove_item", orderID)
+	headers, err := a.begin(c, commandRemoveItem, orderID)
 	if err != nil {
 		return err
 	}
-	cmd := order.RemoveItem{OrderID: orderID, ProductID: productID}
-	if err := cmd.Validate(); err != nil {
-		return invalid(err)
-	}
+	req := removeItemRequest{ProductID: productID}
 	return a.execute(c, command{
-		name:    "remove_item",
+		name:    commandRemoveItem,
 		orderID: orderID,
 		headers: headers,
-		body:    removeItemRequest{ProductID: productID},
-		decide:  func(o *order.Order) error { return o.RemoveItem(cmd) },
+		body:    req,
+		decide:  func(o *order.Order) error { return o.RemoveItem(req.command(orderID)) },
 	})
 }
+
+func (r removeItemRequest) command(orderID string) order.RemoveItem {
+	return order.RemoveItem{OrderID: orderID, ProductID: r.ProductID}
+}
+
+func (r removeItemRequest) validate(orderID string) error { return r.command(orderID).Validate() }

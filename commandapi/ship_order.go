@@ -19,27 +19,22 @@ var shipOrderShape = objectShape(map[string]*shape{
 
 // shipOrder handles POST /orders/{id}/ship; only a paid order ships.
 func (a *API) shipOrder(c echo.Context) error {
-	orderID, err := pathParam(c, "id", "orderId")
-	if err != nil {
-		return err
-	}
-	headers, err := a.begin(c, "ship_order", orderID)
-	if err != nil {
-		return err
-	}
 	var req shipOrderRequest
-	if err := decodeBody(c, a.opts.MaxBodyBytes, shipOrderShape, &req); err != nil {
+	orderID, headers, err := a.beginOnOrder(c, commandShipOrder, shipOrderShape, &req)
+	if err != nil {
 		return err
-	}
-	cmd := order.ShipOrder{OrderID: orderID, Carrier: req.Carrier, TrackingNumber: req.TrackingNumber}
-	if err := cmd.Validate(); err != nil {
-		return invalid(err)
 	}
 	return a.execute(c, command{
-		name:    "ship_order",
+		name:    commandShipOrder,
 		orderID: orderID,
 		headers: headers,
 		body:    req,
-		decide:  func(o *order.Order) error { return o.Ship(cmd, a.opts.Clock.Now()) },
+		decide:  func(o *order.Order) error { return o.Ship(req.command(orderID), a.opts.Clock.Now()) },
 	})
 }
+
+func (r shipOrderRequest) command(orderID string) order.ShipOrder {
+	return order.ShipOrder{OrderID: orderID, Carrier: r.Carrier, TrackingNumber: r.TrackingNumber}
+}
+
+func (r shipOrderRequest) validate(orderID string) error { return r.command(orderID).Validate() }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"orderctx/domain/es"
+	"orderctx/infra/httpapi"
 	"orderctx/queryapi/audit"
 	"orderctx/queryapi/live"
 	"orderctx/queryapi/readmodel"
@@ -206,12 +205,10 @@ func New(deps Deps, log *slog.Logger, opts Options) *API {
 		ready:      make(chan struct{}),
 		auditReady: make(chan struct{}),
 	}
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.Logger.SetOutput(io.Discard)
-	e.HTTPErrorHandler = a.handleError
-	e.Use(a.observe)
+	// No deadline middleware: the handlers that reach the event store set
+	// one (storeContext); reads from memory need none, and a timer per
+	// request would cost more than the read.
+	e := httpapi.NewEcho(httpapi.Observer{NewID: opts.NewID, Log: log, HandleError: a.handleError, Done: a.logRequest}, a.boundQuery)
 
 	e.GET("/orders", a.listOrders)
 	e.GET("/orders/stats", a.stats)
@@ -254,48 +251,22 @@ func (a *API) Run(ctx context.Context, addr string) error {
 // stops accepting connections and waits up to Options.ShutdownTimeout for
 // requests in flight. It returns nil after a shutdown that ctx asked for.
 // The read model is filled by Follow, which the caller runs alongside.
+// Requests the HTTP server refuses before routing are answered with
+// problems too (httpapi.Server).
 func (a *API) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.echo,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
 	// No WriteTimeout: it would cut the live streams, which set a deadline
 	// per write instead; every other response is bounded by RequestTimeout.
-	a.log.Info("query API listening", "addr", "http://"+ln.Addr().String())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("query API: %w", err)
-	case <-ctx.Done():
-	}
-	a.hub.Close("the server is shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	if err != nil {
-		return fmt.Errorf("query API shutdown: %w", err)
-	}
-	a.log.Info("query API stopped")
-	return nil
+	return httpapi.Server{
+		Name:            "query API",
+		Handler:         a.echo,
+		Log:             a.log,
+		NewID:           a.opts.NewID,
+		MaxHeaderBytes:  maxHeaderBytes,
+		ShutdownTimeout: a.opts.ShutdownTimeout,
+		BeforeShutdown:  func() { a.hub.Close("the server is shutting down") },
+	}.Serve(ctx, ln)
 }
 
-func writeJSON(c echo.Context, status int, v any) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	c.Response().WriteHeader(status)
-	return encodeJSON(c.Response(), v)
-}
-
-func encodeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+// maxHeaderBytes bounds the header section of a request (http.Server's
+// MaxHeaderBytes; Go allows 4 KiB more before it answers 431).
+const maxHeaderBytes = 16 << 10

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"orderctx/domain/es"
+	"orderctx/infra/httpapi"
 	"orderctx/queryapi/audit"
 )
 
@@ -57,7 +58,7 @@ func (a *API) auditLog(c echo.Context) error {
 		out.Next = &next
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return writeJSON(c, http.StatusOK, out)
+	return httpapi.WriteJSON(c, http.StatusOK, out)
 }
 
 // auditStart reads where a page starts: after ?from (forward), after the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"orderctx/infra/httpapi"
 	"orderctx/queryapi/audit"
 	"orderctx/queryapi/live"
 	"orderctx/queryapi/readmodel"
@@ -153,7 +154,7 @@ func (a *API) readable() error {
 
 // healthz handles GET /healthz: the process is up and serving.
 func (a *API) healthz(c echo.Context) error {
-	return writeJSON(c, http.StatusOK, map[string]string{"status": "ok"})
+	return httpapi.WriteJSON(c, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // Readiness is the body of a ready /readyz: what the read model holds and
@@ -186,5 +187,5 @@ func (a *API) readyz(c echo.Context) error {
 	default:
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return writeJSON(c, http.StatusOK, r)
+	return httpapi.WriteJSON(c, http.StatusOK, r)
 }

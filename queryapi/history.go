@@ -13,6 +13,7 @@ import (
 
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/infra/httpapi"
 )
 
 // AuditEvent is one event as the audit endpoints show it: its metadata and
@@ -112,5 +113,5 @@ func (a *API) orderHistory(c echo.Context) error {
 		out.Items = append(out.Items, item)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return writeJSON(c, http.StatusOK, out)
+	return httpapi.WriteJSON(c, http.StatusOK, out)
 }

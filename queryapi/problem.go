@@ -5,18 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/infra/httpapi"
 )
 
 // ProblemContentType is the media type of every error response (RFC 9457).
-const ProblemContentType = "application/problem+json"
+const ProblemContentType = httpapi.ProblemContentType
 
 // Rule ids of the query side. Clients may branch on them; they never change
 // meaning. Rules shared with the command API keep its names.
@@ -52,57 +51,37 @@ const (
 )
 
 // Problem is an RFC 9457 problem details document, the body of every error
-// response, in the command API's shape. Version and MinVersion are set by a
-// read-your-writes wait that ran out of time.
+// response, in the command API's shape (httpapi.Problem). Version and
+// MinVersion are set by a read-your-writes wait that ran out of time.
 type Problem struct {
-	Type       string       `json:"type"`
-	Title      string       `json:"title"`
-	Status     int          `json:"status"`
-	Detail     string       `json:"detail,omitempty"`
-	Instance   string       `json:"instance,omitempty"`
-	Rule       string       `json:"rule,omitempty"`
-	RequestID  string       `json:"requestId,omitempty"`
-	Errors     []FieldError `json:"errors,omitempty"`
-	Version    *int64       `json:"version,omitempty"`
-	MinVersion *int64       `json:"minVersion,omitempty"`
+	httpapi.Problem
+	Version    *int64 `json:"version,omitempty"`
+	MinVersion *int64 `json:"minVersion,omitempty"`
 }
 
 // FieldError is one problem with the request: the parameter or header at
 // fault, the rule id and a human-readable message.
-type FieldError struct {
-	Field   string `json:"field,omitempty"`
-	Rule    string `json:"rule"`
-	Message string `json:"message"`
-}
-
-// problemKind is one row of the error-to-HTTP table.
-type problemKind struct {
-	status int
-	slug   string
-	title  string
-}
+type FieldError = httpapi.FieldError
 
 // The problem types; the command API's where the meaning is the same.
 var (
-	kindInvalid        = problemKind{http.StatusBadRequest, "invalid-request", "The request is invalid"}
-	kindNotFound       = problemKind{http.StatusNotFound, "not-found", "Not found"}
-	kindNoMethod       = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
-	kindURITooLong     = problemKind{http.StatusRequestURITooLong, "uri-too-long", "The request URI is too long"}
-	kindInternal       = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
-	kindNotImplemented = problemKind{http.StatusNotImplemented, "not-implemented", "Not available on this server"}
-	kindUnavailable    = problemKind{http.StatusServiceUnavailable, "unavailable", "The store is unavailable"}
-	kindNotReady       = problemKind{http.StatusServiceUnavailable, "not-ready", "The read model is not ready"}
-	kindNotReached     = problemKind{http.StatusServiceUnavailable, "version-not-reached", "The view has not reached the requested version"}
-	kindBusy           = problemKind{http.StatusServiceUnavailable, "busy", "Too many subscribers"}
+	kindInvalid        = httpapi.Kind{Status: http.StatusBadRequest, Slug: "invalid-request", Title: "The request is invalid"}
+	kindNotFound       = httpapi.Kind{Status: http.StatusNotFound, Slug: "not-found", Title: "Not found"}
+	kindNoMethod       = httpapi.Kind{Status: http.StatusMethodNotAllowed, Slug: "method-not-allowed", Title: "Method not allowed"}
+	kindURITooLong     = httpapi.Kind{Status: http.StatusRequestURITooLong, Slug: "uri-too-long", Title: "The request URI is too long"}
+	kindInternal       = httpapi.Kind{Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error"}
+	kindNotImplemented = httpapi.Kind{Status: http.StatusNotImplemented, Slug: "not-implemented", Title: "Not available on this server"}
+	kindUnavailable    = httpapi.Kind{Status: http.StatusServiceUnavailable, Slug: "unavailable", Title: "The store is unavailable"}
+	kindNotReady       = httpapi.Kind{Status: http.StatusServiceUnavailable, Slug: "not-ready", Title: "The read model is not ready"}
+	kindNotReached     = httpapi.Kind{Status: http.StatusServiceUnavailable, Slug: "version-not-reached", Title: "The view has not reached the requested version"}
+	kindBusy           = httpapi.Kind{Status: http.StatusServiceUnavailable, Slug: "busy", Title: "Too many subscribers"}
 )
-
-func (k problemKind) typeURI() string { return "urn:orderctx:problem:" + k.slug }
 
 // queryError is a refusal decided by this API: a bad request, a read model
 // that cannot answer, a wait that ran out. Everything else that reaches the
 // error handler is classified by its domain error code.
 type queryError struct {
-	kind       problemKind
+	kind       httpapi.Kind
 	detail     string
 	errs       []FieldError
 	version    *int64
@@ -114,11 +93,11 @@ func (e *queryError) Error() string {
 	for _, fe := range e.errs {
 		msgs = append(msgs, fe.Field+": "+fe.Message)
 	}
-	return fmt.Sprintf("%d %s %s", e.kind.status, e.detail, strings.Join(msgs, "; "))
+	return fmt.Sprintf("%d %s %s", e.kind.Status, e.detail, strings.Join(msgs, "; "))
 }
 
 // refuse returns a queryError with one rule, and the field when one is at fault.
-func refuse(kind problemKind, rule, field, format string, args ...any) *queryError {
+func refuse(kind httpapi.Kind, rule, field, format string, args ...any) *queryError {
 	msg := fmt.Sprintf(format, args...)
 	detail := msg
 	if field != "" {
@@ -134,7 +113,7 @@ func orderNotFound(id string) error {
 
 // classify maps an error to its problem kind: the single place that decides
 // which HTTP status a failure gets (see the table in docs/query-api.md).
-func classify(err error) problemKind {
+func classify(err error) httpapi.Kind {
 	var qe *queryError
 	if errors.As(err, &qe) {
 		return qe.kind
@@ -148,7 +127,7 @@ func classify(err error) problemKind {
 			return kindNoMethod
 		}
 		if he.Code >= 400 && he.Code < 500 {
-			return problemKind{he.Code, "http-" + strconv.Itoa(he.Code), http.StatusText(he.Code)}
+			return httpapi.StatusKind(he.Code)
 		}
 		return kindInternal
 	}
@@ -168,22 +147,19 @@ func classify(err error) problemKind {
 // generic detail: their text may reveal implementation and is only logged.
 func problemFor(err error, requestID, instance string) Problem {
 	kind := classify(err)
-	p := Problem{Type: kind.typeURI(), Title: kind.title, Status: kind.status, Instance: instance, RequestID: requestID}
+	p := Problem{Problem: kind.Problem(requestID, instance)}
 	var qe *queryError
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &qe):
 		p.Detail, p.Errors, p.Version, p.MinVersion = qe.detail, qe.errs, qe.version, qe.minVersion
 	case kind == kindInternal:
-		p.Detail = "an internal error occurred; quote the request id when reporting it"
+		p.Detail = httpapi.InternalDetail
 	case kind == kindUnavailable:
-		p.Detail = "the event store cannot be reached now; retry after the indicated delay"
+		p.Detail = httpapi.UnavailableDetail
 		p.Rule = es.RuleStoreUnavailable
 	case errors.As(err, &he):
-		p.Detail = strings.ToLower(http.StatusText(he.Code))
-		if m, ok := he.Message.(string); ok && m != "" {
-			p.Detail = strings.ToLower(m)
-		}
+		p.Detail = httpapi.EchoDetail(he)
 	default:
 		for _, e := range es.AllErrors(err) {
 			p.Errors = append(p.Errors, FieldError{Field: e.Field, Rule: e.Rule, Message: e.Message})
@@ -198,17 +174,11 @@ func problemFor(err error, requestID, instance string) Problem {
 	return p
 }
 
-// writeProblem sends a problem with the headers its status calls for.
+// writeProblem sends a problem with the headers its status calls for; an
+// ETag a handler set before it failed does not describe the problem.
 func (a *API) writeProblem(c echo.Context, p Problem) error {
-	h := c.Response().Header()
-	if p.Status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", strconv.Itoa(int(max(1, a.opts.RetryAfter.Round(time.Second).Seconds()))))
-	}
-	h.Del("ETag")
-	h.Set("Cache-Control", "no-store")
-	h.Set(echo.HeaderContentType, ProblemContentType)
-	c.Response().WriteHeader(p.Status)
-	return encodeJSON(c.Response(), p)
+	c.Response().Header().Del("ETag")
+	return httpapi.WriteProblem(c, p.Status, a.opts.RetryAfter, p)
 }
 
 // handleError is echo's HTTPErrorHandler: every error a handler or echo
@@ -218,12 +188,12 @@ func (a *API) handleError(err error, c echo.Context) {
 		return
 	}
 	info := infoOf(c)
-	p := problemFor(err, info.requestID, c.Request().URL.Path)
+	p := problemFor(err, httpapi.RequestID(c), c.Request().URL.Path)
 	if p.Status >= 500 {
 		info.err = err
 	}
 	info.rule = p.Rule
 	if we := a.writeProblem(c, p); we != nil {
-		a.log.Debug("write problem", "requestId", info.requestID, "err", we)
+		a.log.Debug("write problem", "requestId", httpapi.RequestID(c), "err", we)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"orderctx/infra/httpapi"
 	"orderctx/queryapi/readmodel"
 )
 
@@ -52,5 +53,5 @@ func (a *API) stats(c echo.Context) error {
 		out.ByStatus[st] = ss
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return writeJSON(c, http.StatusOK, out)
+	return httpapi.WriteJSON(c, http.StatusOK, out)
 }

@@ -6,24 +6,40 @@ import (
 	"strings"
 )
 
-// Error codes. A handful of codes is enough for every adapter to pick a status
-// (HTTP, dead-letter or retry) without knowing the individual rules.
+// Code classifies an error for every adapter: a handful of codes is enough
+// to pick an HTTP status, a dead-letter or a retry without knowing the
+// individual rules. An adapter maps each code in one table (the command API's
+// is in commandapi/problem.go), so a code must mean the same wherever it is
+// raised: whether a check ran before or after the store round trip never
+// changes the code.
+type Code string
+
+// Error codes.
 const (
-	// Invalid means the input is unacceptable: a field is missing, malformed,
-	// out of range or does not match the data it refers to.
-	Invalid = "invalid"
+	// Invalid means the input is unacceptable on its own: a field is missing,
+	// malformed or out of range. It is found without loading any state, so
+	// the same request is always invalid.
+	Invalid Code = "invalid"
 	// NotFound means the addressed entity does not exist.
-	NotFound = "not_found"
+	NotFound Code = "not_found"
 	// Conflict means the entity already exists or another writer got there first.
-	Conflict = "conflict"
-	// Precondition means the input is well formed but the entity's current state
-	// forbids the operation (for example shipping an unpaid order).
-	Precondition = "precondition"
+	Conflict Code = "conflict"
+	// Precondition means a condition the caller stated does not hold: the
+	// stream is not at the version the caller expected (RuleStaleVersion).
+	Precondition Code = "precondition"
+	// Rejected means the input is well formed but the entity's current state
+	// forbids it: shipping an unpaid order, paying an amount other than the
+	// total, adding a line to a full order. The same request may succeed
+	// against another state.
+	Rejected Code = "rejected"
+	// CommandReused means a command id was used before for a different
+	// request (RuleCommandReused); the caller must pick a new id.
+	CommandReused Code = "command_reused"
 	// Internal means a fault the caller cannot fix; its details are logged, never shown.
-	Internal = "internal"
+	Internal Code = "internal"
 	// Unavailable means a dependency (the event store) cannot be reached now;
 	// the same request may succeed later.
-	Unavailable = "unavailable"
+	Unavailable Code = "unavailable"
 )
 
 // Rule ids of the kernel. Domain packages define their own rule ids with their
@@ -76,7 +92,7 @@ var (
 // is the JSON path of the offending input (such as "items[2].quantity") when
 // one field is to blame.
 type Error struct {
-	Code    string
+	Code    Code
 	Rule    string
 	Field   string
 	Message string
@@ -99,19 +115,19 @@ func (e *Error) Error() string {
 }
 
 // Errorf returns an *Error with a formatted message and no field.
-func Errorf(code, rule, format string, args ...any) *Error {
+func Errorf(code Code, rule, format string, args ...any) *Error {
 	return &Error{Code: code, Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
 
 // FieldErrorf returns an *Error that blames one input field.
-func FieldErrorf(code, rule, field, format string, args ...any) *Error {
+func FieldErrorf(code Code, rule, field, format string, args ...any) *Error {
 	return &Error{Code: code, Rule: rule, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the code of the first *Error in err's tree, "" for nil and
 // Internal for any other error, so unknown failures are never reported as the
 // caller's fault.
-func ErrorCode(err error) string {
+func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
 	}

@@ -17,14 +17,14 @@ func TestErrorHelpers(t *testing.T) {
 	tests := []struct {
 		name        string
 		err         error
-		wantCode    string
+		wantCode    es.Code
 		wantMessage string
 		wantRule    string
 		wantAll     int
 	}{
 		{name: "nil", err: nil, wantCode: "", wantMessage: "", wantRule: "", wantAll: 0},
 		{name: "plain error is internal", err: errors.New("disk on fire"), wantCode: es.Internal, wantMessage: "internal error", wantAll: 0},
-		{name: "domain error", err: es.Errorf(es.Precondition, "order.not_paid", "order o1 is not paid"), wantCode: es.Precondition, wantMessage: "order o1 is not paid", wantRule: "order.not_paid", wantAll: 1},
+		{name: "domain error", err: es.Errorf(es.Rejected, "order.not_paid", "order o1 is not paid"), wantCode: es.Rejected, wantMessage: "order o1 is not paid", wantRule: "order.not_paid", wantAll: 1},
 		{name: "internal domain error hides message", err: es.Errorf(es.Internal, "es.corrupt_history", "secret detail"), wantCode: es.Internal, wantMessage: "internal error", wantRule: "es.corrupt_history", wantAll: 1},
 		{name: "wrapped concurrency", err: fmt.Errorf("append order-1@3: %w", es.ErrConcurrency), wantCode: es.Conflict, wantMessage: es.ErrConcurrency.Message, wantRule: es.RuleConcurrency, wantAll: 1},
 		{name: "joined field errors", err: joined, wantCode: es.Invalid, wantMessage: "a: is required", wantRule: "x.required", wantAll: 2},

@@ -24,8 +24,8 @@ func (c AddItem) Validate() error {
 // agreed to. The line keeps the name it was first added with.
 //
 // Errors, in the order they are checked: Invalid from Validate; Invalid
-// RuleIDMismatch; NotFound RuleNotFound; Precondition RuleAlreadyPaid,
-// RuleAlreadyShipped, RuleAlreadyCancelled; Invalid RuleCurrencyMismatch,
+// RuleIDMismatch; NotFound RuleNotFound; Rejected RuleAlreadyPaid,
+// RuleAlreadyShipped, RuleAlreadyCancelled, RuleCurrencyMismatch,
 // RuleUnitPriceMismatch, RuleQuantityRange (merged quantity), RuleTooManyItems,
 // RuleAmountOverflow (line or order total above MaxAmount).
 func (o *Order) AddItem(cmd AddItem) error {
@@ -42,23 +42,23 @@ func (o *Order) AddItem(cmd AddItem) error {
 		return err
 	}
 	if cmd.UnitPrice.Currency != o.state.Currency {
-		return es.FieldErrorf(es.Invalid, RuleCurrencyMismatch, "unitPrice.currency", "must be the order currency %s, got %s", o.state.Currency, cmd.UnitPrice.Currency)
+		return es.FieldErrorf(es.Rejected, RuleCurrencyMismatch, "unitPrice.currency", "must be the order currency %s, got %s", o.state.Currency, cmd.UnitPrice.Currency)
 	}
 	added := cmd.toItem()
 	line := added
 	if i, ok := o.item(cmd.ProductID); ok {
 		existing := o.state.Items[i]
 		if existing.UnitPrice != cmd.UnitPrice {
-			return es.FieldErrorf(es.Invalid, RuleUnitPriceMismatch, "unitPrice.amount", "product %s is in the order at %s; add it at that price or remove it first", cmd.ProductID, existing.UnitPrice)
+			return es.FieldErrorf(es.Rejected, RuleUnitPriceMismatch, "unitPrice.amount", "product %s is in the order at %s; add it at that price or remove it first", cmd.ProductID, existing.UnitPrice)
 		}
 		line = existing
 		line.Quantity += added.Quantity
 		if line.Quantity > MaxQuantity {
-			return es.FieldErrorf(es.Invalid, RuleQuantityRange, "quantity", "the line would hold %d units, at most %d are allowed", line.Quantity, MaxQuantity)
+			return es.FieldErrorf(es.Rejected, RuleQuantityRange, "quantity", "the line would hold %d units, at most %d are allowed", line.Quantity, MaxQuantity)
 		}
 		line.Discount.Amount += added.Discount.Amount // both <= MaxAmount, cannot overflow
 	} else if len(o.state.Items) >= MaxItems {
-		return es.FieldErrorf(es.Invalid, RuleTooManyItems, "productId", "the order already has %d items, the maximum", MaxItems)
+		return es.FieldErrorf(es.Rejected, RuleTooManyItems, "productId", "the order already has %d items, the maximum", MaxItems)
 	}
 	lineGross, err := line.UnitPrice.Mul(int64(line.Quantity))
 	if err != nil || lineGross.Amount > MaxAmount {

@@ -51,8 +51,8 @@ func TestAddItem(t *testing.T) {
 				}
 			},
 		},
-		{name: "the same product at another unit price", given: withP1, when: add(addCmd("p-1", 1, 999, nil)), code: es.Invalid, rule: order.RuleUnitPriceMismatch, field: "unitPrice.amount"},
-		{name: "merged quantity above max", given: withP1, when: add(addCmd("p-1", order.MaxQuantity-1, 1000, nil)), code: es.Invalid, rule: order.RuleQuantityRange, field: "quantity"},
+		{name: "the same product at another unit price", given: withP1, when: add(addCmd("p-1", 1, 999, nil)), code: es.Rejected, rule: order.RuleUnitPriceMismatch, field: "unitPrice.amount"},
+		{name: "merged quantity above max", given: withP1, when: add(addCmd("p-1", order.MaxQuantity-1, 1000, nil)), code: es.Rejected, rule: order.RuleQuantityRange, field: "quantity"},
 		{name: "merged quantity at max", given: withP1, when: add(addCmd("p-1", order.MaxQuantity-2, 1000, nil)), then: []es.Payload{added("p-1", order.MaxQuantity-2, 1000, 0)}},
 		{name: "discount equal to line total", given: []es.Payload{placed()}, when: add(addCmd("p-1", 2, 1000, eurPtr(2000))), then: []es.Payload{added("p-1", 2, 1000, 2000)}},
 		{name: "discount above line total", given: []es.Payload{placed()}, when: add(addCmd("p-1", 2, 1000, eurPtr(2001))), code: es.Invalid, rule: order.RuleDiscountExceedsLine, field: "discount.amount"},
@@ -65,7 +65,7 @@ func TestAddItem(t *testing.T) {
 		{
 			name: "price in another currency than the order", given: []es.Payload{placed()},
 			when: add(order.AddItem{OrderID: oid, ItemInput: order.ItemInput{ProductID: "p-1", Name: "x", Quantity: 1, UnitPrice: order.Money{Amount: 1, Currency: "USD"}}}),
-			code: es.Invalid, rule: order.RuleCurrencyMismatch, field: "unitPrice.currency",
+			code: es.Rejected, rule: order.RuleCurrencyMismatch, field: "unitPrice.currency",
 		},
 		{
 			name: "price without currency", given: []es.Payload{placed()},
@@ -74,16 +74,16 @@ func TestAddItem(t *testing.T) {
 		},
 		{name: "line total above max", given: []es.Payload{placed()}, when: add(addCmd("p-1", 2, half, nil)), code: es.Invalid, rule: order.RuleAmountOverflow, field: "unitPrice.amount"},
 		{name: "line total overflows int64", given: []es.Payload{placed()}, when: add(addCmd("p-1", order.MaxQuantity, order.MaxAmount, nil)), code: es.Invalid, rule: order.RuleAmountOverflow, field: "unitPrice.amount"},
-		{name: "merged line total above max", given: []es.Payload{placed(item("p-1", 1, half, 0))}, when: add(addCmd("p-1", 1, half, nil)), code: es.Invalid, rule: order.RuleAmountOverflow, field: "quantity"},
-		{name: "order total above max", given: []es.Payload{placed(item("p-1", 1, order.MaxAmount, 0))}, when: add(addCmd("p-2", 1, 1, nil)), code: es.Invalid, rule: order.RuleAmountOverflow, field: "unitPrice.amount"},
+		{name: "merged line total above max", given: []es.Payload{placed(item("p-1", 1, half, 0))}, when: add(addCmd("p-1", 1, half, nil)), code: es.Rejected, rule: order.RuleAmountOverflow, field: "quantity"},
+		{name: "order total above max", given: []es.Payload{placed(item("p-1", 1, order.MaxAmount, 0))}, when: add(addCmd("p-2", 1, 1, nil)), code: es.Rejected, rule: order.RuleAmountOverflow, field: "unitPrice.amount"},
 		{name: "order total at max", given: []es.Payload{placed(item("p-1", 1, order.MaxAmount-1, 0))}, when: add(addCmd("p-2", 1, 1, nil)), then: []es.Payload{added("p-2", 1, 1, 0)}},
-		{name: "a new product beyond max items", given: []es.Payload{placed(itemsOf(order.MaxItems)...)}, when: add(addCmd("p-new", 1, 100, nil)), code: es.Invalid, rule: order.RuleTooManyItems, field: "productId"},
+		{name: "a new product beyond max items", given: []es.Payload{placed(itemsOf(order.MaxItems)...)}, when: add(addCmd("p-new", 1, 100, nil)), code: es.Rejected, rule: order.RuleTooManyItems, field: "productId"},
 		{name: "an existing product at max items merges", given: []es.Payload{placed(itemsOf(order.MaxItems)...)}, when: add(addCmd(productID(0), 1, 100, nil)), then: []es.Payload{added(productID(0), 1, 100, 0)}},
 		{name: "product id required", given: []es.Payload{placed()}, when: add(addCmd("", 1, 100, nil)), code: es.Invalid, rule: order.RuleRequired, field: "productId"},
 		{name: "command for another order id", given: []es.Payload{placed()}, when: add(order.AddItem{OrderID: "o-2", ItemInput: input("p-1", 1, 1, nil)}), code: es.Invalid, rule: order.RuleIDMismatch, field: "orderId"},
 		{name: "order not placed", when: add(addCmd("p-1", 1, 100, nil)), code: es.NotFound, rule: order.RuleNotFound},
-		{name: "after payment", given: []es.Payload{placed(item("p-1", 1, 100, 0)), paid(100)}, when: add(addCmd("p-2", 1, 100, nil)), code: es.Precondition, rule: order.RuleAlreadyPaid},
-		{name: "after shipping", given: []es.Payload{placed(item("p-1", 1, 100, 0)), paid(100), shipped()}, when: add(addCmd("p-2", 1, 100, nil)), code: es.Precondition, rule: order.RuleAlreadyShipped},
-		{name: "after cancel", given: []es.Payload{placed(), cancelled(nil)}, when: add(addCmd("p-2", 1, 100, nil)), code: es.Precondition, rule: order.RuleAlreadyCancelled},
+		{name: "after payment", given: []es.Payload{placed(item("p-1", 1, 100, 0)), paid(100)}, when: add(addCmd("p-2", 1, 100, nil)), code: es.Rejected, rule: order.RuleAlreadyPaid},
+		{name: "after shipping", given: []es.Payload{placed(item("p-1", 1, 100, 0)), paid(100), shipped()}, when: add(addCmd("p-2", 1, 100, nil)), code: es.Rejected, rule: order.RuleAlreadyShipped},
+		{name: "after cancel", given: []es.Payload{placed(), cancelled(nil)}, when: add(addCmd("p-2", 1, 100, nil)), code: es.Rejected, rule: order.RuleAlreadyCancelled},
 	})
 }

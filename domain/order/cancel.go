@@ -29,7 +29,7 @@ func (c CancelOrder) Validate() error {
 // recognised by commandId before they reach the aggregate).
 //
 // Errors, in the order they are checked: Invalid from Validate; Invalid
-// RuleIDMismatch; NotFound RuleNotFound; Precondition RuleAlreadyShipped,
+// RuleIDMismatch; NotFound RuleNotFound; Rejected RuleAlreadyShipped,
 // RuleAlreadyCancelled.
 func (o *Order) Cancel(cmd CancelOrder, now time.Time) error {
 	if err := cmd.Validate(); err != nil {
@@ -48,9 +48,9 @@ func (o *Order) Cancel(cmd CancelOrder, now time.Time) error {
 		paid := o.state.Payment.Amount
 		refund = &paid
 	case StatusShipped:
-		return es.Errorf(es.Precondition, RuleAlreadyShipped, "cannot cancel: order %s has already shipped", o.id)
+		return es.Errorf(es.Rejected, RuleAlreadyShipped, "cannot cancel: order %s has already shipped", o.id)
 	default:
-		return es.Errorf(es.Precondition, RuleAlreadyCancelled, "cannot cancel: order %s is already cancelled", o.id)
+		return es.Errorf(es.Rejected, RuleAlreadyCancelled, "cannot cancel: order %s is already cancelled", o.id)
 	}
 	return o.root.Record(OrderCancelled{
 		OrderID:     o.id,

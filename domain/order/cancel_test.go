@@ -34,8 +34,8 @@ func TestCancel(t *testing.T) {
 				}
 			},
 		},
-		{name: "after shipping", given: []es.Payload{one, paid(250), shipped()}, when: cancel(cancelCmd()), code: es.Precondition, rule: order.RuleAlreadyShipped},
-		{name: "already cancelled", given: []es.Payload{one, cancelled(nil)}, when: cancel(cancelCmd()), code: es.Precondition, rule: order.RuleAlreadyCancelled},
+		{name: "after shipping", given: []es.Payload{one, paid(250), shipped()}, when: cancel(cancelCmd()), code: es.Rejected, rule: order.RuleAlreadyShipped},
+		{name: "already cancelled", given: []es.Payload{one, cancelled(nil)}, when: cancel(cancelCmd()), code: es.Rejected, rule: order.RuleAlreadyCancelled},
 		{name: "order not placed", when: cancel(cancelCmd()), code: es.NotFound, rule: order.RuleNotFound},
 		{name: "reason required", given: []es.Payload{one}, when: cancel(order.CancelOrder{OrderID: oid}), code: es.Invalid, rule: order.RuleRequired, field: "reason"},
 		{name: "reason too long", given: []es.Payload{one}, when: cancel(order.CancelOrder{OrderID: oid, Reason: strings.Repeat("r", order.MaxReasonLength+1)}), code: es.Invalid, rule: order.RuleTooLong, field: "reason"},

@@ -8,13 +8,15 @@
 // Each command is a struct with a Validate method (for the checks that need no
 // state, all reported at once) and an *Order method that validates, checks the
 // order's state and records exactly one event. Errors are *es.Error values:
-//   - Invalid: a value is unacceptable, alone or against the order's data
-//     (currency, unit price of an existing line, payment amount, limits). The
-//     Field is the JSON path of the value, such as "items[2].quantity".
+//   - Invalid: a value is unacceptable on its own (Validate finds every one
+//     of them without the order). The Field is the JSON path of the value,
+//     such as "items[2].quantity".
 //   - NotFound: the order has not been placed, or the product is not in it.
 //   - Conflict: PlaceOrder for an id that exists.
-//   - Precondition: the command is well formed but the order's status forbids
-//     it (for example RuleNotPaid when shipping).
+//   - Rejected: the command is well formed but the order's current state
+//     forbids it: its status (RuleNotPaid when shipping), or its data (the
+//     payment amount against the total, the unit price of an existing line,
+//     a merged quantity, a full order, a total above MaxAmount).
 //
 // Decisions:
 //   - Initial items are part of the order.placed event.

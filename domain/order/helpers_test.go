@@ -104,7 +104,8 @@ type scenario struct {
 	// then are the expected events when the command succeeds.
 	then []es.Payload
 	// code, rule and field are the expected error when code is set.
-	code, rule, field string
+	code        es.Code
+	rule, field string
 	// check, when set, inspects the order after the command.
 	check func(t *testing.T, o *order.Order)
 }
@@ -143,7 +144,7 @@ func run(t *testing.T, cases []scenario) {
 	}
 }
 
-func expectError(t *testing.T, err error, code, rule, field string) {
+func expectError(t *testing.T, err error, code es.Code, rule, field string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want %s %s %s", code, rule, field)

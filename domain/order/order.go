@@ -316,11 +316,11 @@ func (o *Order) requireOpen(action string) error {
 	case StatusSubmitted:
 		return nil
 	case StatusPaid:
-		return es.Errorf(es.Precondition, RuleAlreadyPaid, "cannot %s: order %s is already paid", action, o.id)
+		return es.Errorf(es.Rejected, RuleAlreadyPaid, "cannot %s: order %s is already paid", action, o.id)
 	case StatusShipped:
-		return es.Errorf(es.Precondition, RuleAlreadyShipped, "cannot %s: order %s has already shipped", action, o.id)
+		return es.Errorf(es.Rejected, RuleAlreadyShipped, "cannot %s: order %s has already shipped", action, o.id)
 	case StatusCancelled:
-		return es.Errorf(es.Precondition, RuleAlreadyCancelled, "cannot %s: order %s is cancelled", action, o.id)
+		return es.Errorf(es.Rejected, RuleAlreadyCancelled, "cannot %s: order %s is cancelled", action, o.id)
 	default:
 		return notFound(o.id)
 	}

@@ -27,9 +27,9 @@ func (c PayOrder) Validate() error {
 // accepted: partial payments would need a balance the order does not model.
 //
 // Errors, in the order they are checked: Invalid from Validate; Invalid
-// RuleIDMismatch; NotFound RuleNotFound; Precondition RuleAlreadyPaid,
-// RuleAlreadyShipped, RuleAlreadyCancelled, RuleEmpty; Invalid
-// RuleCurrencyMismatch, RuleAmountMismatch.
+// RuleIDMismatch; NotFound RuleNotFound; Rejected RuleAlreadyPaid,
+// RuleAlreadyShipped, RuleAlreadyCancelled, RuleEmpty, RuleCurrencyMismatch,
+// RuleAmountMismatch.
 func (o *Order) Pay(cmd PayOrder, now time.Time) error {
 	if err := cmd.Validate(); err != nil {
 		return err
@@ -44,13 +44,13 @@ func (o *Order) Pay(cmd PayOrder, now time.Time) error {
 		return err
 	}
 	if len(o.state.Items) == 0 {
-		return es.Errorf(es.Precondition, RuleEmpty, "cannot pay: order %s has no items", o.id)
+		return es.Errorf(es.Rejected, RuleEmpty, "cannot pay: order %s has no items", o.id)
 	}
 	if cmd.Amount.Currency != o.state.Currency {
-		return es.FieldErrorf(es.Invalid, RuleCurrencyMismatch, "amount.currency", "must be the order currency %s, got %s", o.state.Currency, cmd.Amount.Currency)
+		return es.FieldErrorf(es.Rejected, RuleCurrencyMismatch, "amount.currency", "must be the order currency %s, got %s", o.state.Currency, cmd.Amount.Currency)
 	}
 	if cmd.Amount != o.state.Total {
-		return es.FieldErrorf(es.Invalid, RuleAmountMismatch, "amount.amount", "must equal the order total %s, got %s", o.state.Total, cmd.Amount)
+		return es.FieldErrorf(es.Rejected, RuleAmountMismatch, "amount.amount", "must equal the order total %s, got %s", o.state.Total, cmd.Amount)
 	}
 	return o.root.Record(OrderPaid{
 		OrderID:          o.id,

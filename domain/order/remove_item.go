@@ -23,7 +23,7 @@ func (c RemoveItem) Validate() error {
 // Removing the last item is allowed; the empty order just cannot be paid.
 //
 // Errors, in the order they are checked: Invalid from Validate; Invalid
-// RuleIDMismatch; NotFound RuleNotFound; Precondition RuleAlreadyPaid,
+// RuleIDMismatch; NotFound RuleNotFound; Rejected RuleAlreadyPaid,
 // RuleAlreadyShipped, RuleAlreadyCancelled; NotFound RuleItemNotFound.
 func (o *Order) RemoveItem(cmd RemoveItem) error {
 	if err := cmd.Validate(); err != nil {

@@ -37,8 +37,8 @@ func TestRemoveItem(t *testing.T) {
 		{name: "unknown product", given: []es.Payload{two}, when: remove("p-9"), code: es.NotFound, rule: order.RuleItemNotFound, field: "productId"},
 		{name: "malformed product id", given: []es.Payload{two}, when: remove("p 1"), code: es.Invalid, rule: order.RuleFormat, field: "productId"},
 		{name: "order not placed", when: remove("p-1"), code: es.NotFound, rule: order.RuleNotFound},
-		{name: "after payment", given: []es.Payload{two, paid(2400)}, when: remove("p-1"), code: es.Precondition, rule: order.RuleAlreadyPaid},
-		{name: "after shipping", given: []es.Payload{two, paid(2400), shipped()}, when: remove("p-1"), code: es.Precondition, rule: order.RuleAlreadyShipped},
-		{name: "after cancel", given: []es.Payload{two, cancelled(nil)}, when: remove("p-1"), code: es.Precondition, rule: order.RuleAlreadyCancelled},
+		{name: "after payment", given: []es.Payload{two, paid(2400)}, when: remove("p-1"), code: es.Rejected, rule: order.RuleAlreadyPaid},
+		{name: "after shipping", given: []es.Payload{two, paid(2400), shipped()}, when: remove("p-1"), code: es.Rejected, rule: order.RuleAlreadyShipped},
+		{name: "after cancel", given: []es.Payload{two, cancelled(nil)}, when: remove("p-1"), code: es.Rejected, rule: order.RuleAlreadyCancelled},
 	})
 }

@@ -26,7 +26,7 @@ func (c ShipOrder) Validate() error {
 // Ship records OrderShipped.
 //
 // Errors, in the order they are checked: Invalid from Validate; Invalid
-// RuleIDMismatch; NotFound RuleNotFound; Precondition RuleNotPaid,
+// RuleIDMismatch; NotFound RuleNotFound; Rejected RuleNotPaid,
 // RuleAlreadyShipped, RuleAlreadyCancelled.
 func (o *Order) Ship(cmd ShipOrder, now time.Time) error {
 	if err := cmd.Validate(); err != nil {
@@ -41,11 +41,11 @@ func (o *Order) Ship(cmd ShipOrder, now time.Time) error {
 	switch o.state.Status {
 	case StatusPaid:
 	case StatusSubmitted:
-		return es.Errorf(es.Precondition, RuleNotPaid, "cannot ship: order %s is not paid", o.id)
+		return es.Errorf(es.Rejected, RuleNotPaid, "cannot ship: order %s is not paid", o.id)
 	case StatusShipped:
-		return es.Errorf(es.Precondition, RuleAlreadyShipped, "cannot ship: order %s has already shipped", o.id)
+		return es.Errorf(es.Rejected, RuleAlreadyShipped, "cannot ship: order %s has already shipped", o.id)
 	default:
-		return es.Errorf(es.Precondition, RuleAlreadyCancelled, "cannot ship: order %s is cancelled", o.id)
+		return es.Errorf(es.Rejected, RuleAlreadyCancelled, "cannot ship: order %s is cancelled", o.id)
 	}
 	return o.root.Record(OrderShipped{
 		OrderID:        o.id,

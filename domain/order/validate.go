@@ -141,6 +141,8 @@ func idMismatch(got, want string) error {
 	return es.FieldErrorf(es.Invalid, RuleIDMismatch, "orderId", "command is for order %q, loaded order is %q", got, want)
 }
 
+// overflow rejects a command whose amounts are valid alone but whose sum with
+// the order's lines would exceed MaxAmount.
 func overflow(field, what string) error {
-	return es.FieldErrorf(es.Invalid, RuleAmountOverflow, field, "the %s would exceed %d minor units", what, MaxAmount)
+	return es.FieldErrorf(es.Rejected, RuleAmountOverflow, field, "the %s would exceed %d minor units", what, MaxAmount)
 }

@@ -84,12 +84,12 @@ func (s *Service) Ready(ctx context.Context) error { return s.ready(ctx) }
 //
 // Errors (inspect with es.ErrorCode / errors.Is):
 //   - whatever decide returns, unchanged (domain errors: invalid, not found,
-//     precondition, conflict), and nothing is appended;
+//     conflict, rejected), and nothing is appended;
 //   - es.Precondition with rule es.RuleStaleVersion when opts.ExpectedVersion
 //     is set and the stream is at another version;
 //   - es.ErrConcurrency (wrapped) when another writer appended first and
 //     the retries allowed by opts are used up (no retries when ExpectedVersion is set);
-//   - es.Conflict with rule es.RuleCommandReused when opts.CommandID already
+//   - es.CommandReused with rule es.RuleCommandReused when opts.CommandID already
 //     committed on this stream with a different opts.RequestHash;
 //   - es.Unavailable with rule es.RuleStoreUnavailable when the store cannot be reached.
 //
@@ -190,11 +190,11 @@ func (s *Service) findCommand(ctx context.Context, stream es.Stream, commandID s
 }
 
 // replayed returns the recorded result of a command that already committed:
-// Replayed for the same request hash, an es.RuleCommandReused conflict for a
+// Replayed for the same request hash, an es.CommandReused error for a
 // different one.
 func replayed(orderID string, rec *es.CommandRecord, opts UpdateOptions) (UpdateResult, error) {
 	if rec.CommandHash != opts.RequestHash {
-		return UpdateResult{}, es.Errorf(es.Conflict, es.RuleCommandReused,
+		return UpdateResult{}, es.Errorf(es.CommandReused, es.RuleCommandReused,
 			"command id %q was already used for a different request on order %s", opts.CommandID, orderID)
 	}
 	return UpdateResult{OrderID: orderID, Version: rec.Version, EventIDs: append([]string(nil), rec.EventIDs...), Replayed: true}, nil

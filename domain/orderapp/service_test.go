@@ -53,7 +53,7 @@ func TestServiceUpdate(t *testing.T) {
 		setup       setup
 		opts        orderapp.UpdateOptions
 		decide      func(*order.Order) error
-		wantCode    string
+		wantCode    es.Code
 		wantRule    string
 		wantIs      error
 		wantVersion int64
@@ -82,7 +82,7 @@ func TestServiceUpdate(t *testing.T) {
 			placed(t, s)
 			appendRaw(t, s, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})
 		}, opts: orderapp.UpdateOptions{CommandID: "c9", RequestHash: "other"},
-			decide: addDecision("o-1", "p", 1, 5), wantCode: es.Conflict, wantRule: es.RuleCommandReused, wantEvents: 2},
+			decide: addDecision("o-1", "p", 1, 5), wantCode: es.CommandReused, wantRule: es.RuleCommandReused, wantEvents: 2},
 		{name: "replay wins over a stale expected version", setup: func(t *testing.T, s *memory.Store) {
 			placed(t, s)
 			appendRaw(t, s, order.StreamID("o-1"), "c9", order.ItemAdded{OrderID: "o-1", ProductID: "p", Name: "P", Quantity: 1, UnitPrice: eur(5), Discount: eur(0)})

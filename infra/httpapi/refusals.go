@@ -1,4 +1,4 @@
-package commandapi
+package httpapi
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ const (
 	// (a control character in a header, an invalid %-escape or a space in
 	// the path, a missing Host header, ...).
 	RuleMalformedRequest = "request.malformed"
-	// RuleHeadersTooLarge: the header section exceeds maxHeaderBytes.
+	// RuleHeadersTooLarge: the header section exceeds Server.MaxHeaderBytes.
 	RuleHeadersTooLarge = "request.headers_too_large"
 	// RuleTransferEncoding: a transfer coding other than chunked.
 	RuleTransferEncoding = "request.unsupported_transfer_encoding"
@@ -22,34 +22,40 @@ const (
 	RuleHTTPVersion = "request.unsupported_http_version"
 )
 
-// maxHeaderBytes bounds the header section of a request (http.Server's
-// MaxHeaderBytes; Go allows 4 KiB more before it answers 431).
-const maxHeaderBytes = 64 << 10
-
 // serverErrorHeaders is how net/http's own refusals continue after their
-// status line (net/http server.go, conn.serve: errorHeaders). No answer of the
-// application looks like this: its answers always carry X-Request-Id and
-// Date, and net/http writes them in a different order.
+// status line (net/http server.go, conn.serve: errorHeaders). No answer of an
+// API looks like this: its answers always carry X-Request-Id and Date, and
+// net/http writes them in a different order.
 const serverErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
-// protocolProblems describes the refusals net/http writes itself; any other
-// status it might write is described from its status text.
-var protocolProblems = map[int]struct {
-	kind   problemKind
+// refusal describes one status net/http writes itself.
+type refusal struct {
+	kind   Kind
 	rule   string
 	detail string
-}{
-	http.StatusBadRequest: {kindInvalid, RuleMalformedRequest,
-		"the request line or a header is malformed, so the request could not be read"},
-	http.StatusRequestHeaderFieldsTooLarge: {problemKind{http.StatusRequestHeaderFieldsTooLarge, "headers-too-large", "Request header fields too large"},
-		RuleHeadersTooLarge, "the request headers exceed " + strconv.Itoa(maxHeaderBytes) + " bytes"},
-	http.StatusNotImplemented: {problemKind{http.StatusNotImplemented, "not-implemented", "Not implemented"},
-		RuleTransferEncoding, "the only transfer coding served is chunked"},
-	http.StatusHTTPVersionNotSupported: {problemKind{http.StatusHTTPVersionNotSupported, "http-version-not-supported", "HTTP version not supported"},
-		RuleHTTPVersion, "only HTTP/1.0 and HTTP/1.1 are served"},
 }
 
-// protocolListener hands out connections whose net/http refusals leave as
+// refusalOf describes a refusal of status; a status net/http is not known
+// to write is described from its status text.
+func (s *Server) refusalOf(status int) refusal {
+	switch status {
+	case http.StatusBadRequest:
+		return refusal{Kind{status, "invalid-request", "The request is invalid"}, RuleMalformedRequest,
+			"the request line or a header is malformed, so the request could not be read"}
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return refusal{Kind{status, "headers-too-large", "Request header fields too large"}, RuleHeadersTooLarge,
+			"the request headers exceed " + strconv.Itoa(s.MaxHeaderBytes) + " bytes"}
+	case http.StatusNotImplemented:
+		return refusal{Kind{status, "not-implemented", "Not implemented"}, RuleTransferEncoding,
+			"the only transfer coding served is chunked"}
+	case http.StatusHTTPVersionNotSupported:
+		return refusal{Kind{status, "http-version-not-supported", "HTTP version not supported"}, RuleHTTPVersion,
+			"only HTTP/1.0 and HTTP/1.1 are served"}
+	}
+	return refusal{StatusKind(status), RuleMalformedRequest, strings.ToLower(http.StatusText(status))}
+}
+
+// refusalListener hands out connections whose net/http refusals leave as
 // problem documents.
 //
 // Go's HTTP server answers some requests before any handler exists: a request
@@ -57,33 +63,33 @@ var protocolProblems = map[int]struct {
 // raw spaces: the URL is parsed before routing), headers above
 // MaxHeaderBytes (431), a transfer coding it does not implement (501) and an
 // HTTP version other than 1.x (505). It writes those answers as plain text in
-// one Write straight to the connection, then closes it. protocolConn
+// one Write straight to the connection, then closes it. refusalConn
 // recognises exactly that format and writes the same status as a problem
-// instead, so every answer of the API is application/problem+json.
-type protocolListener struct {
+// instead, so every answer of an API is application/problem+json.
+type refusalListener struct {
 	net.Listener
-	api *API
+	s *Server
 }
 
-func (l protocolListener) Accept() (net.Conn, error) {
+func (l refusalListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &protocolConn{Conn: c, api: l.api}, nil
+	return &refusalConn{Conn: c, s: l.s}, nil
 }
 
-type protocolConn struct {
+type refusalConn struct {
 	net.Conn
-	api *API
+	s *Server
 }
 
-func (c *protocolConn) Write(p []byte) (int, error) {
+func (c *refusalConn) Write(p []byte) (int, error) {
 	status, reason, ok := parseServerError(p)
 	if !ok {
 		return c.Conn.Write(p)
 	}
-	if _, err := c.Conn.Write(c.api.protocolAnswer(status, reason, c.RemoteAddr())); err != nil {
+	if _, err := c.Conn.Write(c.s.refusalAnswer(status, reason, c.RemoteAddr())); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -91,7 +97,7 @@ func (c *protocolConn) Write(p []byte) (int, error) {
 
 // CloseWrite keeps net/http's half-close after a 431 working through the
 // wrapper.
-func (c *protocolConn) CloseWrite() error {
+func (c *refusalConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}
@@ -121,24 +127,21 @@ func parseServerError(p []byte) (status int, reason string, ok bool) {
 	return status, reason, true
 }
 
-// protocolAnswer is the whole HTTP response that replaces a refusal: the same
+// refusalAnswer is the whole HTTP response that replaces a refusal: the same
 // status, as a problem, closing the connection as net/http does.
-func (a *API) protocolAnswer(status int, reason string, remote net.Addr) []byte {
-	d, known := protocolProblems[status]
-	if !known {
-		d.kind = problemKind{status, "http-" + strconv.Itoa(status), http.StatusText(status)}
-		d.rule, d.detail = RuleMalformedRequest, strings.ToLower(http.StatusText(status))
-	}
+func (s *Server) refusalAnswer(status int, reason string, remote net.Addr) []byte {
+	d := s.refusalOf(status)
 	if reason != "" {
 		d.detail += ": " + reason
 	}
-	requestID := a.opts.NewID()
-	p := Problem{Type: d.kind.typeURI(), Title: d.kind.title, Status: status, Detail: d.detail, Rule: d.rule, RequestID: requestID}
+	requestID := s.NewID()
+	p := d.kind.Problem(requestID, "")
+	p.Detail, p.Rule = d.detail, d.rule
 	var body bytes.Buffer
-	if err := encodeJSON(&body, p); err != nil {
+	if err := EncodeJSON(&body, p); err != nil {
 		body.Reset() // a Problem of strings always encodes; stay well formed regardless
 	}
-	a.log.Debug("request refused before routing", "requestId", requestID, "status", status, "rule", d.rule, "reason", reason, "remote", remote.String())
+	s.Log.Debug("request refused before routing", "requestId", requestID, "status", status, "rule", d.rule, "reason", reason, "remote", remote.String())
 	var b bytes.Buffer
 	b.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) + "\r\n")
 	b.WriteString("Content-Type: " + ProblemContentType + "\r\n")
