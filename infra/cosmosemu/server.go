@@ -106,11 +106,7 @@ func (s *Server) Faults() *Faults { return s.faults }
 
 // SplitRange splits a live partition key range of a container in two.
 func (s *Server) SplitRange(db, container, rangeID string) ([2]string, error) {
-	d, err := s.engine.Database(db)
-	if err != nil {
-		return [2]string{}, err
-	}
-	c, err := d.Container(container)
+	c, err := s.container(db, container)
 	if err != nil {
 		return [2]string{}, err
 	}
@@ -131,6 +127,8 @@ func (s *Server) serve(x exchange) {
 	}
 }
 
+// handle parses the path, applies the fault rules, checks the signature and
+// the size, and routes the request to its handler.
 func (s *Server) handle(req *request) error {
 	if err := req.parsePath(); err != nil {
 		return err
