@@ -16,61 +16,63 @@ import (
 //	POST /_emulator/split   {"database","container","range"}   -> 200 {"children":[id,id]}
 //	POST /_emulator/faults  a Fault as JSON                     -> 204 (adds a rule)
 //	DELETE /_emulator/faults                                    -> 204 (removes every rule)
-func (s *Server) admin(req *request) {
+func (s *Server) admin(req *request) error {
 	action := ""
 	if len(req.segs) == 2 {
 		action = req.segs[1]
 	}
 	switch {
 	case action == "split" && req.method == http.MethodPost:
-		body, err := req.body(64 * 1024)
-		if err != nil {
-			s.fail(req, err)
-			return
-		}
-		var in struct {
-			Database  string `json:"database"`
-			Container string `json:"container"`
-			Range     string `json:"range"`
-		}
-		if json.Unmarshal(body, &in) != nil || in.Database == "" || in.Container == "" || in.Range == "" {
-			s.fail(req, badRequest("A split names the database, the container and the range to split."))
-			return
-		}
-		children, serr := s.SplitRange(in.Database, in.Container, in.Range)
-		if serr != nil {
-			s.fail(req, serr)
-			return
-		}
-		s.writeJSON(req, 200, map[string]any{"children": children})
+		return s.adminSplit(req)
 	case action == "faults" && req.method == http.MethodPost:
-		body, err := req.body(64 * 1024)
-		if err != nil {
-			s.fail(req, err)
-			return
-		}
-		var in struct {
-			Method, PathContains, Header string
-			Rate                         float64
-			Count                        int
-			LatencyMs                    int `json:"latencyMs"`
-			Status, SubStatus            int
-			RetryAfterMs                 int `json:"retryAfterMs"`
-		}
-		if jerr := json.Unmarshal(body, &in); jerr != nil || in.Rate < 0 || in.Rate > 1 || in.Count < 0 || in.LatencyMs < 0 {
-			s.fail(req, badRequest("A fault is {method, pathContains, header, rate (0..1), count, latencyMs, status, subStatus, retryAfterMs}."))
-			return
-		}
-		s.faults.Add(Fault{Method: in.Method, PathContains: in.PathContains, Header: in.Header, Rate: in.Rate, Count: in.Count,
-			Latency: time.Duration(in.LatencyMs) * time.Millisecond, Status: in.Status, SubStatus: in.SubStatus,
-			RetryAfter: time.Duration(in.RetryAfterMs) * time.Millisecond})
-		s.headers(req, false)
-		req.writeHeader(http.StatusNoContent)
+		return s.adminAddFault(req)
 	case action == "faults" && req.method == http.MethodDelete:
 		s.faults.Clear()
-		s.headers(req, false)
-		req.writeHeader(http.StatusNoContent)
-	default:
-		s.fail(req, &store.Error{Status: 404, Code: "NotFound", Message: "Unknown emulator control endpoint."})
+		s.writeStatus(req, http.StatusNoContent)
+		return nil
 	}
+	return &store.Error{Status: 404, Code: "NotFound", Message: "Unknown emulator control endpoint."}
+}
+
+func (s *Server) adminSplit(req *request) error {
+	body, err := req.body(64 * 1024)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Database  string `json:"database"`
+		Container string `json:"container"`
+		Range     string `json:"range"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.Database == "" || in.Container == "" || in.Range == "" {
+		return badRequest("A split names the database, the container and the range to split.")
+	}
+	children, err := s.SplitRange(in.Database, in.Container, in.Range)
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(req, 200, map[string]any{"children": children})
+}
+
+func (s *Server) adminAddFault(req *request) error {
+	body, err := req.body(64 * 1024)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Method, PathContains, Header string
+		Rate                         float64
+		Count                        int
+		LatencyMs                    int `json:"latencyMs"`
+		Status, SubStatus            int
+		RetryAfterMs                 int `json:"retryAfterMs"`
+	}
+	if jerr := json.Unmarshal(body, &in); jerr != nil || in.Rate < 0 || in.Rate > 1 || in.Count < 0 || in.LatencyMs < 0 {
+		return badRequest("A fault is {method, pathContains, header, rate (0..1), count, latencyMs, status, subStatus, retryAfterMs}.")
+	}
+	s.faults.Add(Fault{Method: in.Method, PathContains: in.PathContains, Header: in.Header, Rate: in.Rate, Count: in.Count,
+		Latency: time.Duration(in.LatencyMs) * time.Millisecond, Status: in.Status, SubStatus: in.SubStatus,
+		RetryAfter: time.Duration(in.RetryAfterMs) * time.Millisecond})
+	s.writeStatus(req, http.StatusNoContent)
+	return nil
 }

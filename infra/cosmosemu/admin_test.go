@@ -8,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 func TestControlEndpoints(t *testing.T) {
@@ -16,7 +17,7 @@ func TestControlEndpoints(t *testing.T) {
 	srv, client := newServer(t, cosmosemu.Config{})
 	c := newContainer(t, client, "ctl")
 	pk := azcosmos.NewPartitionKeyString("p")
-	if _, err := c.CreateItem(ctx, pk, item("a", "p", nil), nil); err != nil {
+	if _, err := c.CreateItem(ctx, pk, cosmostest.Item("a", "p", nil), nil); err != nil {
 		t.Fatal(err)
 	}
 

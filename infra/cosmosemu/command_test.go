@@ -25,6 +25,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 // cosmosCommand is one `orderctx cosmos` running in-process.
@@ -144,19 +145,11 @@ func sdkClient(t *testing.T, endpoint, key string, hc *http.Client) *azcosmos.Cl
 	return client
 }
 
-func httpStatus(err error) int {
-	var re *azcore.ResponseError
-	if errors.As(err, &re) {
-		return re.StatusCode
-	}
-	return 0
-}
-
 // createContainer creates database db (if needed) and container id on /pk.
 func createContainer(t *testing.T, client *azcosmos.Client, db, id string) *azcosmos.ContainerClient {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: db}, nil); err != nil && httpStatus(err) != http.StatusConflict {
+	if _, err := client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: db}, nil); err != nil && cosmostest.StatusOf(err) != http.StatusConflict {
 		t.Fatalf("create database %s: %v", db, err)
 	}
 	d, _ := client.NewDatabase(db)
@@ -236,7 +229,7 @@ func TestCosmosCommandKey(t *testing.T) {
 	ctx := context.Background()
 
 	emulator := sdkClient(t, "http://"+cmd.addr+"/", cosmosemu.EmulatorKey, nil)
-	if _, err := emulator.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "k"}, nil); httpStatus(err) != http.StatusUnauthorized {
+	if _, err := emulator.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "k"}, nil); cosmostest.StatusOf(err) != http.StatusUnauthorized {
 		t.Fatalf("emulator key against -key: want 401, got %v", err)
 	}
 	owner := sdkClient(t, "http://"+cmd.addr+"/", key, nil)

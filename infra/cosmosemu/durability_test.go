@@ -17,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 // childEnv makes the test binary act as a server process for the kill -9 test.
@@ -109,7 +110,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 				pk := azcosmos.NewPartitionKeyString(stream)
 				b := c.NewTransactionalBatch(pk)
 				for i := 0; i < perBatch; i++ {
-					b.CreateItem(item(fmt.Sprint(i), stream, nil), nil)
+					b.CreateItem(cosmostest.Item(fmt.Sprint(i), stream, nil), nil)
 				}
 				resp, err := c.ExecuteTransactionalBatch(ctx, b, nil)
 				if err != nil {
@@ -155,7 +156,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	// Every stream in the feed is complete (atomicity survived the crash) and no item repeats.
 	perStream := map[string]int{}
 	seen := map[string]bool{}
-	for _, it := range drainFeed(t, c2) {
+	for _, it := range cosmostest.DrainFeed(t, c2) {
 		key := it["pk"].(string) + "/" + it["id"].(string)
 		if seen[key] {
 			t.Fatalf("item %s twice in the change feed", key)
@@ -170,10 +171,10 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	}
 	t.Logf("%d batches acknowledged before kill -9; %d streams present after restart", count.Load(), len(perStream))
 	// Writes continue after the restart with fresh LSNs: a new change shows up after the old ones.
-	if _, err := c2.CreateItem(ctx, azcosmos.NewPartitionKeyString("after"), item("x", "after", nil), nil); err != nil {
+	if _, err := c2.CreateItem(ctx, azcosmos.NewPartitionKeyString("after"), cosmostest.Item("x", "after", nil), nil); err != nil {
 		t.Fatal(err)
 	}
-	all := drainFeed(t, c2)
+	all := cosmostest.DrainFeed(t, c2)
 	if len(all) != len(seen)+1 {
 		t.Fatalf("feed after restart has %d items, want %d", len(all), len(seen)+1)
 	}

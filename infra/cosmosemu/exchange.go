@@ -4,11 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/valyala/fasthttp"
-
-	"orderctx/infra/cosmosemu/store"
 )
 
 // exchange is one HTTP request and its response, whichever server carries
@@ -18,7 +15,7 @@ type exchange interface {
 	method() string
 	escapedPath() string
 	header(name string) string
-	body(limit int64) ([]byte, *store.Error)
+	body(limit int64) ([]byte, error)
 	contentLength() int64
 	host() string
 	isTLS() bool
@@ -32,17 +29,13 @@ type exchange interface {
 // Methods of request delegate to its exchange so handlers read naturally.
 func (req *request) header(name string) string { return req.x.header(name) }
 
-func (req *request) body(limit int64) ([]byte, *store.Error) { return req.x.body(limit) }
+func (req *request) body(limit int64) ([]byte, error) { return req.x.body(limit) }
 
 func (req *request) setHeader(name, value string) { req.x.setHeader(name, value) }
 
 func (req *request) writeHeader(status int) { req.x.writeHeader(status) }
 
 func (req *request) write(b []byte) { req.x.write(b) }
-
-func tooLarge(limit int64) *store.Error {
-	return &store.Error{Status: 413, Code: "RequestEntityTooLarge", Message: "Request size is too large: at most " + strconv.FormatInt(limit, 10) + " bytes."}
-}
 
 // stdExchange carries a net/http request.
 type stdExchange struct {
@@ -61,7 +54,7 @@ func (x stdExchange) setHeader(name, value string) { x.w.Header()[name] = []stri
 func (x stdExchange) writeHeader(status int)       { x.w.WriteHeader(status) }
 func (x stdExchange) write(b []byte)               { _, _ = x.w.Write(b) }
 
-func (x stdExchange) body(limit int64) ([]byte, *store.Error) {
+func (x stdExchange) body(limit int64) ([]byte, error) {
 	if x.r.Body == nil {
 		return nil, nil
 	}
@@ -98,7 +91,7 @@ func (x fastExchange) setHeader(name, value string) {
 func (x fastExchange) writeHeader(status int) { x.ctx.SetStatusCode(status) }
 func (x fastExchange) write(b []byte)         { _, _ = x.ctx.Write(b) }
 
-func (x fastExchange) body(limit int64) ([]byte, *store.Error) {
+func (x fastExchange) body(limit int64) ([]byte, error) {
 	b := x.ctx.Request.Body()
 	if int64(len(b)) > limit {
 		return nil, tooLarge(limit)

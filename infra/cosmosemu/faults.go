@@ -95,8 +95,9 @@ func (f *Faults) match(req *request) *Fault {
 	return nil
 }
 
-// apply performs a fired rule; it reports whether the response was written.
-func (rule *Fault) apply(s *Server, req *request) bool {
+// apply performs a fired rule: it waits out the latency, then returns the
+// failure to answer instead of serving the request, or nil to serve it.
+func (rule *Fault) apply(req *request) error {
 	if rule.Latency > 0 {
 		select {
 		case <-time.After(rule.Latency):
@@ -104,7 +105,7 @@ func (rule *Fault) apply(s *Server, req *request) bool {
 		}
 	}
 	if rule.Status == 0 {
-		return false
+		return nil
 	}
 	if rule.Status == http.StatusTooManyRequests {
 		ra := rule.RetryAfter
@@ -113,7 +114,6 @@ func (rule *Fault) apply(s *Server, req *request) bool {
 		}
 		req.setHeader("X-Ms-Retry-After-Ms", strconv.FormatInt(ra.Milliseconds(), 10))
 	}
-	s.fail(req, &store.Error{Status: rule.Status, SubStatus: rule.SubStatus, Code: http.StatusText(rule.Status),
-		Message: "Injected fault: " + http.StatusText(rule.Status)})
-	return true
+	return &store.Error{Status: rule.Status, SubStatus: rule.SubStatus, Code: http.StatusText(rule.Status),
+		Message: "Injected fault: " + http.StatusText(rule.Status)}
 }

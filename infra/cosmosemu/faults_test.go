@@ -9,6 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 func TestFaultInjection(t *testing.T) {
@@ -33,7 +34,7 @@ func TestFaultInjection(t *testing.T) {
 			c := newContainer(t, client, "f")
 			pk := azcosmos.NewPartitionKeyString("p")
 			if tc.fault.Method == "GET" {
-				if _, err := c.CreateItem(ctx, pk, item("a", "p", nil), nil); err != nil {
+				if _, err := c.CreateItem(ctx, pk, cosmostest.Item("a", "p", nil), nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -43,9 +44,9 @@ func TestFaultInjection(t *testing.T) {
 			if tc.fault.Method == "GET" {
 				_, err = c.ReadItem(ctx, pk, "a", nil)
 			} else {
-				_, err = c.CreateItem(ctx, pk, item("a", "p", nil), nil)
+				_, err = c.CreateItem(ctx, pk, cosmostest.Item("a", "p", nil), nil)
 			}
-			if got := statusOf(err); got != tc.wantErr {
+			if got := cosmostest.StatusOf(err); got != tc.wantErr {
 				t.Fatalf("want status %d, got %v", tc.wantErr, err)
 			}
 			if srv.Faults().Fired() == 0 {
@@ -69,11 +70,11 @@ func TestSplitFaultOnChangeFeedIsRecovered(t *testing.T) {
 	ctx := context.Background()
 	srv, client := newServer(t, cosmosemu.Config{})
 	c := newContainer(t, client, "gone")
-	if _, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("p"), item("a", "p", nil), nil); err != nil {
+	if _, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("p"), cosmostest.Item("a", "p", nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	srv.Faults().Add(cosmosemu.Fault{Method: "GET", PathContains: "/docs", Header: "A-IM", Status: http.StatusGone, SubStatus: 1002, Count: 1})
-	if got := drainFeed(t, c); len(got) != 1 {
+	if got := cosmostest.DrainFeed(t, c); len(got) != 1 {
 		t.Fatalf("feed after an injected 410/1002: %d items", len(got))
 	}
 	if srv.Faults().Fired() != 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 // TestEveryResponseCarriesCosmosHeaders checks successes, errors and 304s alike.
@@ -17,7 +18,7 @@ func TestEveryResponseCarriesCosmosHeaders(t *testing.T) {
 	t.Parallel()
 	srv, client := newServer(t, cosmosemu.Config{})
 	c := newContainer(t, client, "h")
-	if _, err := c.CreateItem(context.Background(), azcosmos.NewPartitionKeyString("p"), item("a", "p", nil), nil); err != nil {
+	if _, err := c.CreateItem(context.Background(), azcosmos.NewPartitionKeyString("p"), cosmostest.Item("a", "p", nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	pk := map[string]string{"x-ms-documentdb-partitionkey": `["p"]`}
@@ -79,7 +80,7 @@ func TestFaultRate(t *testing.T) {
 	srv, client := newServer(t, cosmosemu.Config{})
 	c := newContainer(t, client, "rate")
 	pk := azcosmos.NewPartitionKeyString("p")
-	if _, err := c.CreateItem(context.Background(), pk, item("a", "p", nil), nil); err != nil {
+	if _, err := c.CreateItem(context.Background(), pk, cosmostest.Item("a", "p", nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	srv.Faults().Add(cosmosemu.Fault{Method: "GET", PathContains: "/docs/a", Status: 429, Rate: 0.5})

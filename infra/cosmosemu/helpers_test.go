@@ -2,8 +2,6 @@ package cosmosemu_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 // servers numbers the test servers: azcosmos caches routing per endpoint
@@ -53,7 +52,7 @@ func newClient(t *testing.T, httpClient *http.Client, key string) *azcosmos.Clie
 func newContainer(t *testing.T, client *azcosmos.Client, id string) *azcosmos.ContainerClient {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "db"}, nil); err != nil && statusOf(err) != 409 {
+	if _, err := client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "db"}, nil); err != nil && cosmostest.StatusOf(err) != 409 {
 		t.Fatalf("create database: %v", err)
 	}
 	db, _ := client.NewDatabase("db")
@@ -63,40 +62,4 @@ func newContainer(t *testing.T, client *azcosmos.Client, id string) *azcosmos.Co
 	}
 	c, _ := db.NewContainer(id)
 	return c
-}
-
-// statusOf returns the HTTP status of an SDK error, or 0.
-func statusOf(err error) int {
-	var re *azcore.ResponseError
-	if errors.As(err, &re) {
-		return re.StatusCode
-	}
-	return 0
-}
-
-func item(id, pk string, extra map[string]any) []byte {
-	m := map[string]any{"id": id, "pk": pk}
-	for k, v := range extra {
-		m[k] = v
-	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
-func decode(t *testing.T, b []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return m
-}
-
-func decodeAny(t *testing.T, b []byte) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return v
 }

@@ -3,8 +3,6 @@ package cosmosemu
 import (
 	"encoding/base64"
 	"encoding/json"
-	"reflect"
-	"sort"
 	"strconv"
 	"time"
 
@@ -33,7 +31,8 @@ func (q querySpec) params() map[string]any {
 	return m
 }
 
-func readQuerySpec(req *request) (querySpec, *store.Error) {
+// readQuerySpec reads and checks the body of a query request.
+func readQuerySpec(req *request) (querySpec, error) {
 	var spec querySpec
 	body, err := req.body(maxQueryTextBytes + 64*1024)
 	if err != nil {
@@ -74,13 +73,18 @@ type queryContinuation struct {
 
 const maxQueryPageBytes = 4 * 1024 * 1024
 
-func (s *Server) query(req *request, c *store.Container) {
+// query serves a query over a container's items.
+func (s *Server) query(req *request, c *store.Container) error {
 	spec, err := readQuerySpec(req)
 	if err != nil {
-		s.fail(req, err)
-		return
+		return err
 	}
-	s.runQuery(req, c, spec)
+	return s.runQuery(req, c, spec)
+}
+
+// readFeed enumerates items (GET on the feed without A-IM), as a SELECT * query.
+func (s *Server) readFeed(req *request, c *store.Container) error {
+	return s.runQuery(req, c, querySpec{Query: "SELECT * FROM root"})
 }
 
 // parseQuery parses query text, remembering recent texts: applications send
@@ -119,211 +123,158 @@ func queryMetrics(scanned, returned, size int, took time.Duration) string {
 		";outputDocumentSize=" + strconv.Itoa(size) + ";writeOutputTimeInMs=0.00;indexUtilizationRatio=1.00"
 }
 
-func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) {
+// runQuery answers one page of a query: it picks what the page reads (a
+// logical partition, or one range of a cross-partition query), evaluates the
+// query over it and writes the results with the continuation to the next page.
+func (s *Server) runQuery(req *request, c *store.Container, spec querySpec) error {
 	started := time.Now()
-	q, perr := s.parseQuery(spec.Query)
-	if perr != nil {
-		s.fail(req, badRequest("%s", perr.Error()))
-		return
+	q, err := s.parseQuery(spec.Query)
+	if err != nil {
+		return badRequest("%s", err.Error())
 	}
+	cont, pageSize, err := queryPaging(req)
+	if err != nil {
+		return err
+	}
+	params := spec.params()
+	t, err := s.pickTarget(req, c, q, params, &cont)
+	if err != nil {
+		return err
+	}
+	var p queryPage
+	if q.CrossPartitionBlocker() == "" {
+		p, err = streamPage(q, params, t.docs, cont, pageSize)
+	} else {
+		p, err = wholePage(q, params, t.docs, cont, pageSize)
+	}
+	if err != nil {
+		return badRequest("%s", err.Error())
+	}
+	s.writeQueryPage(req, c, p, t.continuation(p, cont, pageSize), started)
+	return nil
+}
+
+// queryPaging reads the continuation (x-ms-continuation) and page size
+// (x-ms-max-item-count) of a query request.
+func queryPaging(req *request) (queryContinuation, int, error) {
 	var cont queryContinuation
 	if v := req.header("x-ms-continuation"); v != "" {
 		if json.Unmarshal([]byte(v), &cont) != nil || cont.Skip < 0 {
-			s.fail(req, badRequest("The continuation token %q is not valid.", v))
-			return
+			return cont, 0, badRequest("The continuation token %q is not valid.", v)
 		}
 	}
-	pageSize := 100
-	if v := req.header("x-ms-max-item-count"); v != "" {
-		n, aerr := strconv.Atoi(v)
-		switch {
-		case aerr != nil || n == 0 || n < -1:
-			s.fail(req, badRequest("x-ms-max-item-count must be a positive number or -1."))
-			return
-		case n == -1:
-			pageSize = 1 << 30
-		default:
-			pageSize = n
-		}
+	pageSize, err := maxItemCount(req, 100, 1<<30)
+	return cont, pageSize, err
+}
+
+// queryTarget is what one page of a query reads: the items of one logical
+// partition, or of one range of a cross-partition query.
+type queryTarget struct {
+	docs []*store.Doc
+	// partition: the request named a partition key, or the WHERE pins one.
+	partition bool
+	// ranges are the ranges a cross-partition query reads in turn, rangeID
+	// the one the request named, if any.
+	ranges  []string
+	rangeID string
+}
+
+// pickTarget picks what a query page reads. A query whose WHERE pins the
+// partition key is served from that partition, as the gateway routes it.
+func (s *Server) pickTarget(req *request, c *store.Container, q *cosmossql.Query, params map[string]any, cont *queryContinuation) (queryTarget, error) {
+	t := queryTarget{rangeID: req.header("x-ms-documentdb-partitionkeyrangeid")}
+	pk, hasPK, err := partitionKeyFrom(req)
+	if err != nil {
+		return t, err
 	}
-	pk, hasPK, kerr := partitionKeyFrom(req)
-	if kerr != nil {
-		s.fail(req, kerr)
-		return
-	}
-	rangeID := req.header("x-ms-documentdb-partitionkeyrangeid")
-	if !hasPK && rangeID == "" {
-		// The gateway routes a query whose WHERE pins the partition key to
-		// that one partition, so it is served in full there.
-		if values, ok := q.PartitionKeyValues(c.PartitionKeyPaths(), spec.params()); ok {
+	if !hasPK && t.rangeID == "" {
+		if values, ok := q.PartitionKeyValues(c.PartitionKeyPaths(), params); ok {
 			pk, hasPK = store.NewPartitionKey(values), true
 		}
 	}
-	var docs []*store.Doc
-	var ranges []string
-	switch {
-	case hasPK:
-		var derr error
-		if ids, ok := q.IDValues(spec.params()); ok {
-			docs, derr = c.PartitionDocsByID(pk, ids)
-		} else {
-			docs, derr = c.PartitionDocs(pk)
-		}
-		if derr != nil {
-			s.fail(req, derr)
-			return
-		}
-		req.session = s.sessionToken(c, pk)
-	default:
-		ranges = c.RangeIDs()
-		if rangeID != "" {
-			ranges = []string{rangeID}
-		}
-		if len(ranges) > 1 || rangeID == "" {
-			if !isTrue(req.header("x-ms-documentdb-query-enablecrosspartition")) {
-				s.fail(req, badRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception."))
-				return
-			}
-			if msg, sub := q.CrossPartitionRefusal(); msg != "" {
-				s.fail(req, &store.Error{Status: 400, SubStatus: sub, Code: "BadRequest", Message: msg + " (" + q.CrossPartitionBlocker() + ")"})
-				return
-			}
-		}
-		if cont.Range == "" {
-			cont.Range = ranges[0]
-		}
-		var derr error
-		if docs, derr = c.RangeDocs(cont.Range); derr != nil {
-			s.fail(req, derr)
-			return
-		}
-		req.session = cont.Range + ":-1#" + strconv.FormatUint(c.CurrentLSN(), 10)
+	if !hasPK {
+		err = s.readRange(req, c, q, &t, cont)
+		return t, err
 	}
-	var out [][]byte
-	var size, scanned int
-	var next *queryContinuation
-	var qerr error
-	if q.CrossPartitionBlocker() == "" {
-		out, size, scanned, next, qerr = streamPage(q, spec.params(), docs, cont, pageSize)
+	t.partition = true
+	if ids, ok := q.IDValues(params); ok {
+		t.docs, err = c.PartitionDocsByID(pk, ids)
 	} else {
-		out, size, scanned, next, qerr = wholePage(q, spec.params(), docs, cont, pageSize)
+		t.docs, err = c.PartitionDocs(pk)
 	}
-	if qerr != nil {
-		s.fail(req, badRequest("%s", qerr.Error()))
-		return
+	if err != nil {
+		return t, err
 	}
-	if next == nil && !hasPK {
-		for i, id := range ranges {
-			if id == cont.Range && i+1 < len(ranges) {
-				next = &queryContinuation{Range: ranges[i+1]}
+	req.session = s.sessionToken(c, pk)
+	return t, nil
+}
+
+// readRange sets a cross-partition query page to read the range its
+// continuation names (the first range when none), after checking that the
+// gateway would serve the query across partitions at all.
+func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query, t *queryTarget, cont *queryContinuation) error {
+	t.ranges = c.RangeIDs()
+	if t.rangeID != "" {
+		t.ranges = []string{t.rangeID}
+	}
+	if len(t.ranges) > 1 || t.rangeID == "" {
+		if !isTrue(req.header("x-ms-documentdb-query-enablecrosspartition")) {
+			return badRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception.")
+		}
+		if msg, sub := q.CrossPartitionRefusal(); msg != "" {
+			return &store.Error{Status: 400, SubStatus: sub, Code: "BadRequest", Message: msg + " (" + q.CrossPartitionBlocker() + ")"}
+		}
+	}
+	if cont.Range == "" {
+		cont.Range = t.ranges[0]
+	}
+	docs, err := c.RangeDocs(cont.Range)
+	if err != nil {
+		return err
+	}
+	t.docs = docs
+	req.session = cont.Range + ":-1#" + strconv.FormatUint(c.CurrentLSN(), 10)
+	return nil
+}
+
+// continuation is where the page after p starts, or nil after the last.
+// Across partitions, a range's last page continues with the next range.
+func (t *queryTarget) continuation(p queryPage, cont queryContinuation, pageSize int) *queryContinuation {
+	next := p.next
+	if next == nil && !t.partition {
+		for i, id := range t.ranges {
+			if id == cont.Range && i+1 < len(t.ranges) {
+				next = &queryContinuation{Range: t.ranges[i+1]}
 			}
 		}
-		if next == nil && len(out) == pageSize && len(out) > 0 {
+		if next == nil && len(p.out) == pageSize && len(p.out) > 0 {
 			// The gateway streams a range without looking ahead: a full last
 			// page still carries a continuation, and the next page is empty.
-			next = &queryContinuation{Range: cont.Range, Skip: cont.Skip + len(out), After: lastSeq(docs)}
+			next = &queryContinuation{Range: cont.Range, Skip: cont.Skip + len(p.out), After: lastSeq(t.docs)}
 		}
 	}
-	if !hasPK && rangeID == "" && len(ranges) == 1 {
+	if next != nil && !t.partition && t.rangeID == "" && len(t.ranges) == 1 {
 		// A single-range container answers like a single-partition query.
-		if next != nil {
-			next.Range = ""
-		}
+		next.Range = ""
 	}
+	return next
+}
+
+// writeQueryPage writes a page of results with its continuation, the item
+// count and, when asked, query and index metrics.
+func (s *Server) writeQueryPage(req *request, c *store.Container, p queryPage, next *queryContinuation, started time.Time) {
 	if next != nil {
 		b, _ := json.Marshal(next)
 		req.setHeader("X-Ms-Continuation", string(b))
 	}
-	req.setHeader("X-Ms-Item-Count", strconv.Itoa(len(out)))
+	req.setHeader("X-Ms-Item-Count", strconv.Itoa(len(p.out)))
 	if isTrue(req.header("x-ms-documentdb-populatequerymetrics")) {
-		req.setHeader("X-Ms-Documentdb-Query-Metrics", queryMetrics(scanned, len(out), size, time.Since(started)))
+		req.setHeader("X-Ms-Documentdb-Query-Metrics", queryMetrics(p.scanned, len(p.out), p.size, time.Since(started)))
 	}
 	if isTrue(req.header("x-ms-cosmos-populateindexmetrics")) {
 		// Every path is indexed here, so no index would have helped.
 		req.setHeader("X-Ms-Cosmos-Index-Utilization", emptyIndexMetrics)
 	}
-	req.charge = 2.8 + float64(scanned)*0.05 + float64(size)/1024
-	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", out))
-}
-
-func lastSeq(docs []*store.Doc) uint64 {
-	if len(docs) == 0 {
-		return 0
-	}
-	return docs[len(docs)-1].Seq
-}
-
-// encodeRow returns a result's JSON: the stored body when the row is a whole
-// item (SELECT *), so items come back byte for byte as written.
-func encodeRow(row any, doc *store.Doc) []byte {
-	if doc != nil {
-		if m, ok := row.(map[string]any); ok {
-			if dm, ok := doc.Value().(map[string]any); ok && reflect.ValueOf(m).Pointer() == reflect.ValueOf(dm).Pointer() {
-				return doc.Body
-			}
-		}
-	}
-	b, _ := json.Marshal(row)
-	return b
-}
-
-// streamPage evaluates items one by one after cont.After until the page is
-// full; the continuation names the last item evaluated.
-func streamPage(q *cosmossql.Query, params map[string]any, docs []*store.Doc, cont queryContinuation, pageSize int) (out [][]byte, size, scanned int, next *queryContinuation, err error) {
-	start := sort.Search(len(docs), func(i int) bool { return docs[i].Seq > cont.After })
-	one := make([]any, 1)
-	for i := start; i < len(docs); i++ {
-		if len(out) >= pageSize || (size > maxQueryPageBytes && len(out) > 0) {
-			return out, size, scanned, &queryContinuation{Range: cont.Range, After: docs[i-1].Seq}, nil
-		}
-		d := docs[i]
-		one[0] = d.Value()
-		rows, err := q.Run(one, params)
-		if err != nil {
-			return nil, 0, 0, nil, err
-		}
-		scanned++
-		for _, row := range rows {
-			b := encodeRow(row, d)
-			out = append(out, b)
-			size += len(b)
-		}
-	}
-	return out, size, scanned, nil, nil
-}
-
-// wholePage evaluates the query over every item and returns the page of
-// results after cont.Skip.
-func wholePage(q *cosmossql.Query, params map[string]any, docs []*store.Doc, cont queryContinuation, pageSize int) (out [][]byte, size, scanned int, next *queryContinuation, err error) {
-	values := make([]any, len(docs))
-	byPointer := make(map[uintptr]*store.Doc, len(docs))
-	for i, d := range docs {
-		v := d.Value()
-		values[i] = v
-		if m, ok := v.(map[string]any); ok {
-			byPointer[reflect.ValueOf(m).Pointer()] = d
-		}
-	}
-	rows, err := q.Run(values, params)
-	if err != nil {
-		return nil, 0, 0, nil, err
-	}
-	skip := min(cont.Skip, len(rows))
-	rows = rows[skip:]
-	for _, row := range rows {
-		if len(out) >= pageSize || (size > maxQueryPageBytes && len(out) > 0) {
-			break
-		}
-		var d *store.Doc
-		if m, ok := row.(map[string]any); ok {
-			d = byPointer[reflect.ValueOf(m).Pointer()]
-		}
-		b := encodeRow(row, d)
-		out = append(out, b)
-		size += len(b)
-	}
-	if len(out) < len(rows) {
-		next = &queryContinuation{Range: cont.Range, Skip: skip + len(out)}
-	}
-	return out, size, len(docs), next, nil
+	req.charge = 2.8 + float64(p.scanned)*0.05 + float64(p.size)/1024
+	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", p.out))
 }

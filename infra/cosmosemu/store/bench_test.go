@@ -12,16 +12,7 @@ import (
 // BenchmarkDurableCreate measures the engine's durable create path without
 // HTTP, with b.N creates spread over parallel writers (-cpu sets how many).
 func BenchmarkDurableCreate(b *testing.B) {
-	eng, err := store.Open(store.Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer eng.Close()
-	db, _ := eng.CreateDatabase("db", nil)
-	c, err := db.CreateContainer([]byte(`{"id":"c","partitionKey":{"paths":["/pk"]}}`), 1, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	eng, c := openBenchStore(b, b.TempDir())
 	var n atomic.Int64
 	b.SetParallelism(8)
 	b.ResetTimer()
@@ -39,11 +30,11 @@ func BenchmarkDurableCreate(b *testing.B) {
 	b.ReportMetric(float64(st.Requests)/float64(max(st.Commits, 1)), "writes/commit")
 }
 
-// openBenchContainer opens a durable container holding one item in each of
-// n partitions ("s0".."s<n-1>", item ids "0".."<n-1>").
-func openBenchContainer(b *testing.B, n int) *store.Container {
+// openBenchStore opens a store in dir (in memory when empty), closed when
+// the benchmark ends, with a container "c" partitioned on /pk.
+func openBenchStore(b *testing.B, dir string) (*store.Engine, *store.Container) {
 	b.Helper()
-	eng, err := store.Open(store.Options{Dir: b.TempDir()})
+	eng, err := store.Open(store.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,6 +44,14 @@ func openBenchContainer(b *testing.B, n int) *store.Container {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return eng, c
+}
+
+// openBenchContainer opens a durable container holding one item in each of
+// n partitions ("s0".."s<n-1>", item ids "0".."<n-1>").
+func openBenchContainer(b *testing.B, n int) *store.Container {
+	b.Helper()
+	_, c := openBenchStore(b, b.TempDir())
 	for i := range n {
 		upsertBench(b, c, i, 0)
 	}
@@ -117,4 +116,30 @@ func BenchmarkDurableReadBesideWrites(b *testing.B) {
 	b.StopTimer()
 	close(stop)
 	wg.Wait()
+}
+
+// BenchmarkExecuteMemory measures Execute itself (validation, staging,
+// publishing) in memory, where no log sync hides its cost: one create, and
+// a batch of ten creates and a read in one partition.
+func BenchmarkExecuteMemory(b *testing.B) {
+	for _, size := range []int{1, 10} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			_, c := openBenchStore(b, "")
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				pk := "s" + strconv.Itoa(i)
+				ops := make([]store.Op, 0, size+1)
+				for j := range size {
+					id := strconv.Itoa(j)
+					ops = append(ops, store.Op{Kind: store.OpCreate, Body: []byte(`{"id":"` + id + `","pk":"` + pk + `","data":{"x":1}}`)})
+				}
+				if size > 1 {
+					ops = append(ops, store.Op{Kind: store.OpRead, ID: "0"})
+				}
+				if res, ok := c.Execute(store.NewPartitionKey([]any{pk}), ops); !ok {
+					b.Fatal(res[0].Err)
+				}
+			}
+		})
+	}
 }

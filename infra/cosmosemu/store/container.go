@@ -132,12 +132,11 @@ func (d *Database) CreateContainer(props []byte, partitions int, offer json.RawM
 		return nil, err
 	}
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.deleted {
-		d.mu.Unlock()
 		return nil, errNotFound("database " + d.meta.ID)
 	}
 	if _, ok := d.containers[id]; ok {
-		d.mu.Unlock()
 		return nil, errConflict("container " + id)
 	}
 	d.meta.NextColl++
@@ -155,7 +154,6 @@ func (d *Database) CreateContainer(props []byte, partitions int, offer json.RawM
 	c, err := newContainer(d, cm)
 	if err != nil {
 		d.meta.NextColl--
-		d.mu.Unlock()
 		return nil, err
 	}
 	c.finishLoad()
@@ -164,7 +162,6 @@ func (d *Database) CreateContainer(props []byte, partitions int, offer json.RawM
 	d.containers[id] = c
 	dbBytes, _ := json.Marshal(d.meta)
 	d.logLocked(put(string(metaBucket), dbKey(d.meta.ID), dbBytes), put(string(metaBucket), collKey(d.meta.ID, id), c.metaBytes()))()
-	d.mu.Unlock()
 	return c, nil
 }
 
@@ -341,16 +338,14 @@ func (c *Container) Replace(props []byte, ifMatch string) error {
 		return err
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.deleted {
-		c.mu.Unlock()
 		return errNotFound("container " + c.meta.ID)
 	}
 	if ifMatch != "" && ifMatch != c.meta.ETag {
-		c.mu.Unlock()
 		return errPrecondition()
 	}
 	if string(p["partitionKey"]) != string(c.meta.Props["partitionKey"]) {
-		c.mu.Unlock()
 		return errBadRequest("Partition key of a container cannot be changed.")
 	}
 	c.meta.Props = p
@@ -359,7 +354,6 @@ func (c *Container) Replace(props []byte, ifMatch string) error {
 	c.applyTTLProp()
 	c.recomputeExpiries()
 	c.logMetaLocked()()
-	c.mu.Unlock()
 	return nil
 }
 
@@ -458,8 +452,8 @@ func (c *Container) PartitionKeyRanges(after int) ([]PartitionKeyRange, int) {
 // Cosmos DB does when a partition grows; the old range id then answers 410.
 func (c *Container) SplitRange(id string) ([2]string, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.deleted {
-		c.mu.Unlock()
 		return [2]string{}, errNotFound("container " + c.meta.ID)
 	}
 	idx := -1
@@ -469,13 +463,11 @@ func (c *Container) SplitRange(id string) ([2]string, error) {
 		}
 	}
 	if idx < 0 {
-		c.mu.Unlock()
 		return [2]string{}, errf(404, "NotFound", "partition key range %s is not a live range", id)
 	}
 	parent := c.ranges[idx]
 	mid, err := epk.Midpoint(parent.meta.Min, parent.meta.Max)
 	if err != nil {
-		c.mu.Unlock()
 		return [2]string{}, errBadRequest("range %s cannot be split: %v", id, err)
 	}
 	ts := c.db.engine.now().Unix()
@@ -510,7 +502,6 @@ func (c *Container) SplitRange(id string) ([2]string, error) {
 	}
 	c.ranges = append(c.ranges[:idx], append([]*prange{left, right}, c.ranges[idx+1:]...)...)
 	c.logMetaLocked()()
-	c.mu.Unlock()
 	return [2]string{left.meta.ID, right.meta.ID}, nil
 }
 
@@ -572,9 +563,9 @@ func (c *Container) loadItem(v []byte) error {
 	if err != nil {
 		return err
 	}
-	lp, err := c.logicalFor(values)
-	if err != nil {
-		return err
+	lp, lerr := c.logicalFor(values)
+	if lerr != nil {
+		return lerr
 	}
 	d := &Doc{ID: id, PKKey: lp.key, Body: body, LSN: lsn, TS: ts, Seq: seq, ETag: etag}
 	d.Expires = c.expiryOf(top["ttl"], ts)
@@ -603,7 +594,7 @@ func (c *Container) finishLoad() {
 
 // logicalFor returns (creating if needed) the logical partition for key values.
 // Callers hold c.mu for writing, or are loading.
-func (c *Container) logicalFor(values []any) (*logical, error) {
+func (c *Container) logicalFor(values []any) (*logical, *Error) {
 	key := PartitionKeyString(values)
 	if lp, ok := c.logical[key]; ok {
 		return lp, nil

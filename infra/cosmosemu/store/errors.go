@@ -1,13 +1,11 @@
-// Package store is the storage engine of the embedded Cosmos DB-compatible server:
-// databases, containers, items, atomic batches, partition key ranges and the
-// change feed, kept in memory and made durable through a write-ahead group
-// commit into bbolt. It knows nothing of HTTP; the server package maps its
-// errors to Cosmos DB status codes.
 package store
 
 import "fmt"
 
-// Error is a failure with the HTTP status and sub-status Cosmos DB would return.
+// Error is a failure as Cosmos DB reports it: Status is the HTTP status
+// (400, 404, 409, 412, 413, 424, 410 with SubStatus 1002 for a split range,
+// 503 while closing), Code and Message the body's {code, message}. The
+// server writes it as it is; any other error is internal (500).
 type Error struct {
 	Status    int
 	SubStatus int
@@ -38,7 +36,7 @@ func errBadRequest(format string, args ...any) *Error {
 	return errf(400, "BadRequest", format, args...)
 }
 
-// ErrRangeGone is returned for a partition key range that has been split.
+// errRangeGone is returned for a partition key range that has been split.
 func errRangeGone(id string) *Error {
 	return &Error{Status: 410, SubStatus: 1002, Code: "Gone",
 		Message: fmt.Sprintf("The partition key range %s is gone (it was split).", id)}

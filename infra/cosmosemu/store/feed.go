@@ -173,3 +173,30 @@ func (c *Container) RangeOf(pk PartitionKey) (string, error) {
 func sortBySeq(docs []*Doc) {
 	sort.Slice(docs, func(i, j int) bool { return docs[i].Seq < docs[j].Seq })
 }
+
+// maybeCompact drops dead feed entries once they outnumber live ones. An
+// entry whose replacement is not durable yet stays: the change feed still
+// owes it to its readers (see ReadFeed).
+func (c *Container) maybeCompact(r *prange) {
+	if r.garbage < 1024 || r.garbage*2 < len(r.feed) {
+		return
+	}
+	r.feed, r.garbage = c.withoutSuperseded(r.feed)
+}
+
+// withoutSuperseded returns the feed entries that are live or whose
+// replacement is not durable yet, and how many of those are dead.
+func (c *Container) withoutSuperseded(feed []*Doc) (kept []*Doc, dead int) {
+	durable := c.durable.Load()
+	kept = make([]*Doc, 0, len(feed))
+	for _, d := range feed {
+		switch {
+		case !d.dead:
+			kept = append(kept, d)
+		case d.deadAt > durable:
+			kept = append(kept, d)
+			dead++
+		}
+	}
+	return kept, dead
+}
