@@ -50,7 +50,9 @@ func TestDevFunctionsFollowACommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- runComponents(ctx, func(ctx context.Context) error { return api.Serve(ctx, ln) }, host.Run) }()
+	go func() {
+		done <- runComponents(ctx, func(ctx context.Context) error { return api.Serve(ctx, ln) }, host.Run)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
