@@ -10,37 +10,50 @@ import (
 	"testing"
 
 	"orderctx/functions/funchost"
+	"orderctx/functions/handlercmd"
 )
 
-// childEnv, set to "1", makes this test binary run `orderctx funchost`
-// (funchost.Main) with its command line instead of the tests: the process
-// tests start it as their funchost instances.
+// childEnv makes this test binary run a command of the orderctx binary with
+// its command line instead of the tests: "funchost" (funchost.Main) or
+// "functions" (the custom handler, handlercmd.Main). The process tests start
+// their funchost instances and handler processes so.
 const childEnv = "FUNCHOST_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		os.Exit(runFunchost(os.Args[1:]))
+	if kind := os.Getenv(childEnv); kind != "" {
+		// As main.go: the logger first, since NewMain takes slog.Default().
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+		commands := map[string]func() command{
+			"funchost":  func() command { return funchost.NewMain() },
+			"functions": func() command { return handlercmd.NewMain() },
+		}
+		os.Exit(runCommand(commands[kind](), os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
 
-// runFunchost is main.go's run for the funchost command: SIGTERM is the
-// graceful stop (leases released), SIGKILL the crash.
-func runFunchost(args []string) int {
+// command is what main.go runs of a subcommand.
+type command interface {
+	ParseFlags(args []string) error
+	Run(ctx context.Context) error
+	Close() error
+}
+
+// runCommand is main.go's run: SIGTERM is the graceful stop (leases
+// released), SIGKILL the crash.
+func runCommand(c command, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	m := funchost.NewMain()
-	m.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := m.ParseFlags(args); err != nil {
+	if err := c.ParseFlags(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	err := m.Run(ctx)
-	if cerr := m.Close(); err == nil {
+	err := c.Run(ctx)
+	if cerr := c.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		m.Log.Error("funchost failed", "err", err)
+		slog.Error("command failed", "err", err)
 		return 1
 	}
 	return 0

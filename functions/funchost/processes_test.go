@@ -112,6 +112,21 @@ func TestCrashLoopEndsInTheSameState(t *testing.T) {
 // events it had applied before.
 var alreadyApplied = regexp.MustCompile(`projector: \d+ events: .* [1-9]\d* already applied`)
 
+// TestOverHTTPToAHandlerProcess: two funchost processes own the leases and
+// POST every batch to one `orderctx functions` process (the custom handler,
+// started and probed as the Functions host starts it), which runs the
+// consumers; one funchost is killed. The end state is exact.
+func TestOverHTTPToAHandlerProcess(t *testing.T) {
+	r := newRig(t, 4)
+	handler := r.startHandler()
+	procs := []*proc{r.start("-handler-url", handler), r.start("-handler-url", handler)}
+	r.round("http", 1)
+	r.await("both processes to hold leases of every function", func() bool { return r.sharedBy(procs...) })
+	procs[0].kill()
+	r.round("http", 2)
+	r.verify(nil)
+}
+
 // round writes a round of commands on new orders and returns their ids.
 func (r *rig) round(name string, n int) []string {
 	r.t.Helper()

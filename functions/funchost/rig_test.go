@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"orderctx/functions/consumertest"
+	"orderctx/functions/invoke"
 	"orderctx/infra/bus/natsbus"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/cosmosdb/cosmosdbtest"
@@ -98,32 +99,54 @@ type proc struct {
 	err    error // how it exited, once exited is closed
 }
 
-// start starts a funchost process hosting the app's three functions.
-func (r *rig) start() *proc {
+// start starts a funchost process hosting the app's three functions (in
+// process, or with extra "-handler-url", over HTTP).
+func (r *rig) start(extra ...string) *proc {
 	r.t.Helper()
-	r.started++
-	log, err := os.Create(filepath.Join(r.logs, fmt.Sprintf("funchost-%02d.log", r.started)))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-app", "../..", "-lease-expiration", leaseExpiration.String(),
-		"-snapshot-every", strconv.Itoa(snapshotEvery), "-stats-every", "0")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "COSMOS_ENDPOINT="+r.endpoint, "COSMOS_KEY="+cosmosemu.EmulatorKey,
-		"COSMOS_DATABASE="+r.conn.Database, "NATS_URL="+r.natsURL,
-		// Nothing of the environment the tests run in may redirect them.
-		"CosmosDB=", "AzureWebJobsCosmosDB=", "CosmosDB__accountEndpoint=", "SERVICEBUS_NAMESPACE=", "SERVICEBUS_CONNECTION_STRING=")
-	cmd.Stdout, cmd.Stderr = log, log
+	cmd := r.command("funchost", append([]string{"-app", "../..", "-lease-expiration", leaseExpiration.String(),
+		"-snapshot-every", strconv.Itoa(snapshotEvery), "-stats-every", "0"}, extra...)...)
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
 	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
-		_ = log.Close()
 		close(p.exited)
 	}()
 	r.t.Cleanup(p.kill)
 	return p
+}
+
+// startHandler starts `orderctx functions`, the custom handler, as the
+// Functions host starts it, and returns its base URL.
+func (r *rig) startHandler() string {
+	r.t.Helper()
+	h, err := invoke.StartProcess(context.Background(), r.command("functions", "-snapshot-every", strconv.Itoa(snapshotEvery)),
+		invoke.ProcessOptions{AppRoot: "../.."})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(h.Kill)
+	return h.BaseURL
+}
+
+// command is this test binary set up to run an orderctx command (see
+// TestMain) against the rig's store and broker, logging to a file.
+func (r *rig) command(name string, args ...string) *exec.Cmd {
+	r.t.Helper()
+	r.started++
+	log, err := os.Create(filepath.Join(r.logs, fmt.Sprintf("%02d-%s.log", r.started, name)))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { _ = log.Close() })
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"="+name, "COSMOS_ENDPOINT="+r.endpoint, "COSMOS_KEY="+cosmosemu.EmulatorKey,
+		"COSMOS_DATABASE="+r.conn.Database, "NATS_URL="+r.natsURL,
+		// Nothing of the environment the tests run in may redirect them.
+		"CosmosDB=", "AzureWebJobsCosmosDB=", "CosmosDB__accountEndpoint=", "SERVICEBUS_NAMESPACE=", "SERVICEBUS_CONNECTION_STRING=")
+	cmd.Stdout, cmd.Stderr = log, log
+	return cmd
 }
 
 // startN starts n processes.
