@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"regexp"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/domain/es"
+	"orderctx/functions/consumers"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
 )
@@ -124,6 +126,26 @@ func TestOverHTTPToAHandlerProcess(t *testing.T) {
 	r.await("both processes to hold leases of every function", func() bool { return r.sharedBy(procs...) })
 	procs[0].kill()
 	r.round("http", 2)
+	r.verify(nil)
+}
+
+// TestTransientFailuresAreRetried: the store answers 503 to every query of
+// the deadletters container, which every consumer makes for every batch,
+// until each function's invocations have failed and been retried under its
+// retry policy; then the store recovers. Nothing is parked, skipped or done
+// twice: the end state is exact.
+func TestTransientFailuresAreRetried(t *testing.T) {
+	r := newRig(t, 4)
+	r.startN(2)
+	r.round("fault", 1)
+	r.verify(nil)
+	r.control(http.MethodPost, "faults", []byte(`{"pathContains":"/colls/deadletters/docs","status":503}`), http.StatusNoContent)
+	r.round("fault", 2)
+	for _, fn := range []string{consumers.ProjectOrders, consumers.PublishIntegrationEvents, consumers.SnapshotOrders} {
+		retried := regexp.MustCompile(`invocation failed; retrying.* function=` + fn)
+		r.await(fn+" to fail and be retried", func() bool { return r.logLines(retried) > 0 })
+	}
+	r.control(http.MethodDelete, "faults", nil, http.StatusNoContent)
 	r.verify(nil)
 }
 

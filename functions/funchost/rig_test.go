@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -321,23 +322,35 @@ func (r *rig) tiled(n int) bool {
 func (r *rig) split(rangeID string) [2]string {
 	r.t.Helper()
 	body, _ := json.Marshal(map[string]string{"database": r.conn.Database, "container": cosmosdb.Events, "range": rangeID})
-	req, err := http.NewRequest(http.MethodPost, r.endpoint+"_emulator/split", bytes.NewReader(body))
+	var out struct{ Children [2]string }
+	if err := json.Unmarshal(r.control(http.MethodPost, "split", body, http.StatusOK), &out); err != nil {
+		r.t.Fatal(err)
+	}
+	return out.Children
+}
+
+// control sends a signed request to the store's control endpoint
+// /_emulator/<action> and returns the answer's body, failing the test
+// unless its status is want.
+func (r *rig) control(method, action string, body []byte, want int) []byte {
+	r.t.Helper()
+	req, err := http.NewRequest(method, r.endpoint+"_emulator/"+action, bytes.NewReader(body))
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	date := time.Now().UTC().Format(http.TimeFormat)
 	req.Header.Set("x-ms-date", date)
-	req.Header.Set("Authorization", masterKeySignature(http.MethodPost, "_emulator", "_emulator/split", date))
+	req.Header.Set("Authorization", masterKeySignature(method, "_emulator", "_emulator/"+action, date))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ Children [2]string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		r.t.Fatalf("split %s: status %d, %v", rangeID, resp.StatusCode, err)
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != want {
+		r.t.Fatalf("%s /_emulator/%s: status %d, %s %v", method, action, resp.StatusCode, answer, err)
 	}
-	return out.Children
+	return answer
 }
 
 // masterKeySignature is the Authorization header of a request signed with
