@@ -106,13 +106,16 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	// Before resolve: every command's NewMain takes slog.Default() as its
+	// logger, which must already be the JSON one (else each record is
+	// wrapped as text inside a JSON record, its level lost).
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	p, args, err := resolve(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "orderctx: %v\n\n", err)
 		usage()
 		os.Exit(2)
 	}
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, p, args); err != nil {

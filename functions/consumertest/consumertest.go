@@ -39,7 +39,13 @@ type World struct {
 // API does. It is closed when the test ends.
 func Open(tb testing.TB, partitions int) *World {
 	tb.Helper()
-	conn := cosmosdbtest.Embedded(tb, partitions)
+	return On(tb, cosmosdbtest.Embedded(tb, partitions))
+}
+
+// On wires the write side on an open connection: a store that the test
+// also serves to other processes, say.
+func On(tb testing.TB, conn *cosmosdb.Conn) *World {
+	tb.Helper()
 	reg := ordertest.Registry(tb)
 	store := eventstore.New(conn, reg)
 	store.AcceptSnapshots(func(s es.Snapshot) bool {

@@ -79,7 +79,8 @@ func New(cfg Config) (*Host, error) {
 	}
 	h := &Host{cfg: cfg, processors: make(map[string]*changefeed.Processor, len(cfg.App.Functions))}
 	for _, fn := range cfg.App.Functions {
-		p, err := h.processor(fn, invoke.New(fn, target, invoke.Options{Log: cfg.Log.With("function", fn.Name)}))
+		// The invoker names the function in every record itself.
+		p, err := h.processor(fn, invoke.New(fn, target, invoke.Options{Log: cfg.Log}))
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w", fn.Name, err)
 		}
