@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"orderctx/domain/order"
 	"orderctx/domain/order/ordertest"
@@ -61,21 +60,6 @@ func handleAll(t *testing.T, c *parking.Consumer, batches [][]json.RawMessage) {
 	}
 }
 
-// micro is a view as the copy keeps it: times to the microsecond.
-func micro(v orderview.View) orderview.View {
-	tr := func(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
-	trp := func(t *time.Time) *time.Time {
-		if t == nil {
-			return nil
-		}
-		u := tr(*t)
-		return &u
-	}
-	v.PlacedAt, v.UpdatedAt = tr(v.PlacedAt), tr(v.UpdatedAt)
-	v.PaidAt, v.ShippedAt, v.CancelledAt = trp(v.PaidAt), trp(v.ShippedAt), trp(v.CancelledAt)
-	return v
-}
-
 // TestCopyMatchesTheViewsRowForRow: a mixed workload's feed, cut into
 // batches with re-deliveries and overlaps, fills the copy and (with another
 // cut) the views container; every order's rows equal its view and the fold
@@ -110,7 +94,7 @@ func TestCopyMatchesTheViewsRowForRow(t *testing.T) {
 		t.Fatalf("%d rows and %d views for %d orders", len(rows), len(views), len(ids))
 	}
 	for _, row := range rows {
-		if fold := micro(w.View(t, row.ID)); !reflect.DeepEqual(row, fold) || !reflect.DeepEqual(row, micro(views[row.ID].View)) {
+		if fold := pgviews.AsStored(w.View(t, row.ID)); !reflect.DeepEqual(row, fold) || !reflect.DeepEqual(row, pgviews.AsStored(views[row.ID].View)) {
 			t.Fatalf("order %s:\n rows %+v\n view %+v\n fold %+v", row.ID, row, views[row.ID].View, fold)
 		}
 	}

@@ -182,13 +182,24 @@ func unavailable(err error, what string) error {
 	return &es.Error{Code: es.Unavailable, Rule: es.RuleStoreUnavailable, Message: fmt.Sprintf("postgres: %s: %v", what, err)}
 }
 
-// utc gives stored times back in UTC.
-func utc(t time.Time) time.Time { return t.UTC() }
+// AsStored returns v as this store keeps it: every time truncated to the
+// microsecond (PostgreSQL's precision) and in UTC, items never nil. A view
+// read back equals AsStored of the view written.
+func AsStored(v orderview.View) orderview.View {
+	v.PlacedAt, v.UpdatedAt = micro(v.PlacedAt), micro(v.UpdatedAt)
+	v.PaidAt, v.ShippedAt, v.CancelledAt = microPtr(v.PaidAt), microPtr(v.ShippedAt), microPtr(v.CancelledAt)
+	if v.Items == nil {
+		v.Items = []orderview.Item{}
+	}
+	return v
+}
 
-func utcPtr(t *time.Time) *time.Time {
+func micro(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
+
+func microPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	u := t.UTC()
+	u := micro(*t)
 	return &u
 }

@@ -97,8 +97,6 @@ func scanOrder(row pgx.CollectableRow) (orderview.View, error) {
 	err := row.Scan(&v.ID, &status, &v.BuyerID, &v.Currency, &v.Total, &v.RefundDue, &v.PaymentReference, &v.Carrier,
 		&v.TrackingNumber, &v.CancelReason, &a.Street, &a.City, &a.PostalCode, &a.Country,
 		&v.PlacedAt, &v.PaidAt, &v.ShippedAt, &v.CancelledAt, &v.UpdatedAt, &v.Version)
-	v.OrderID, v.Status, v.Items = v.ID, orderview.Status(status), []orderview.Item{}
-	v.PlacedAt, v.UpdatedAt = utc(v.PlacedAt), utc(v.UpdatedAt)
-	v.PaidAt, v.ShippedAt, v.CancelledAt = utcPtr(v.PaidAt), utcPtr(v.ShippedAt), utcPtr(v.CancelledAt)
-	return v, err
+	v.OrderID, v.Status = v.ID, orderview.Status(status)
+	return AsStored(v), err
 }
