@@ -18,8 +18,10 @@ type Progress struct {
 	// Processed counts the events this run has handled; Behind estimates
 	// those left (total is about their sum).
 	Processed, Behind int64
-	CaughtUp          bool
-	Elapsed           time.Duration
+	// Unit is what is counted: "events" (the default) or "orders".
+	Unit     string
+	CaughtUp bool
+	Elapsed  time.Duration
 }
 
 // Percent is the share done, estimated.
@@ -104,8 +106,12 @@ func render(p Progress) string {
 	if p.CaughtUp {
 		total = group(p.Processed)
 	}
-	return fmt.Sprintf("%-18s [%s%s] %5.1f%%  %s of %s events  %s/s", p.Phase,
-		strings.Repeat("#", done), strings.Repeat("-", barWidth-done), p.Percent(), group(p.Processed), total, group(int64(rate)))
+	unit := p.Unit
+	if unit == "" {
+		unit = "events"
+	}
+	return fmt.Sprintf("%-18s [%s%s] %5.1f%%  %s of %s %s  %s/s", p.Phase,
+		strings.Repeat("#", done), strings.Repeat("-", barWidth-done), p.Percent(), group(p.Processed), total, unit, group(int64(rate)))
 }
 
 // group writes n with thousands separators.

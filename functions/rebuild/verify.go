@@ -119,7 +119,7 @@ func verify(ctx context.Context, live, next side, timeout time.Duration, m *mete
 		if !d.lagging() || time.Now().After(deadline) {
 			return d, nil
 		}
-		m.show(Progress{Phase: "verifying", Processed: int64(d.Same), Behind: int64(len(lc) - d.Same)})
+		m.show(Progress{Phase: "verifying", Unit: "orders identical", Processed: int64(d.Same), Behind: int64(len(lc) - d.Same)})
 		select {
 		case <-ctx.Done():
 			return d, context.Cause(ctx)
