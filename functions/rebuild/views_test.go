@@ -134,7 +134,8 @@ func TestRebuildWhileTheSystemRuns(t *testing.T) {
 // TestInterruptedRebuildResumes: a rebuild cancelled half way through the
 // events releases its claim with its state; the next run, by another
 // owner, resumes in the same container where the reader stopped (it does
-// not replay everything again) and completes with every view right.
+// not replay everything again), completes with every view right, and drops
+// the old container as asked.
 func TestInterruptedRebuildResumes(t *testing.T) {
 	t.Parallel()
 	w := consumertest.Open(t, 3)
@@ -160,9 +161,14 @@ func TestInterruptedRebuildResumes(t *testing.T) {
 	if got := active(t, w); got != cosmosdb.Views {
 		t.Fatalf("switched to %s before finishing", got)
 	}
-	rep, err := rebuild.NewViews(w.Conn, w.Registry, fast(), nil, nil).Run(context.Background())
+	second := fast()
+	second.DropOld = true
+	rep, err := rebuild.NewViews(w.Conn, w.Registry, second, nil, nil).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if exists, err := w.Conn.ContainerExists(context.Background(), cosmosdb.Views); exists || err != nil || !rep.Dropped {
+		t.Fatalf("with DropOld the old container exists: %v (%v)", exists, err)
 	}
 	if !rep.Resumed || rep.Target != "views-2" || rep.Events >= total || !rep.Differences.OK() {
 		t.Fatalf("the second run %+v; want it resumed into views-2 with fewer than all %d events", rep, total)
