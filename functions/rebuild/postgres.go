@@ -86,17 +86,17 @@ func (p *Postgres) Run(ctx context.Context) (rep PostgresReport, err error) {
 	if err != nil {
 		return rep, err
 	}
-	defer cancel(nil)
-	var st postgresState
-	if err := k.state(&st); err != nil {
-		return rep, err
-	}
 	defer func() {
 		// A copy that differs is complete all the same: the claim goes.
+		cancel(nil) // stops the renewal first
 		if ferr := k.finish(err == nil || errors.Is(err, ErrDifferent)); err == nil {
 			err = ferr
 		}
 	}()
+	var st postgresState
+	if err := k.state(&st); err != nil {
+		return rep, err
+	}
 	m := newMeter(p.out, p.opts.Progress)
 	if err := p.store.Migrate(ctx); err != nil {
 		return rep, err

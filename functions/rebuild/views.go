@@ -114,16 +114,16 @@ func (v *Views) Run(ctx context.Context) (rep ViewsReport, err error) {
 	if err != nil {
 		return rep, err
 	}
-	defer cancel(nil)
-	var st viewsState
-	if err := k.state(&st); err != nil {
-		return rep, err
-	}
 	defer func() {
+		cancel(nil) // stops the renewal first
 		if ferr := k.finish(err == nil); err == nil {
 			err = ferr
 		}
 	}()
+	var st viewsState
+	if err := k.state(&st); err != nil {
+		return rep, err
+	}
 	m := newMeter(v.out, v.opts.Progress)
 	if rep.Resumed = st.Target != ""; rep.Resumed {
 		m.say("resuming the rebuild of %s into %s (%s)", st.From, st.Target, st.Phase)
