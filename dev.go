@@ -106,10 +106,11 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 		return nil, nil, err
 	}
 	d.closers = append(d.closers, bus.Close)
-	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Log: log})
+	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Getenv: os.Getenv, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
+	d.closers = append(d.closers, set.Close)
 	handler, err := functions.NewHandler(app, set.Consumers, functions.Options{Log: log})
 	if err != nil {
 		return nil, nil, err
@@ -135,7 +136,7 @@ func (d *dev) banner(conn *cosmosdb.Conn, bus *consumers.Bus) {
 orderctx dev
   command API   http://%[1]s
   query API     http://%[2]s
-  functions     ProjectOrders, PublishIntegrationEvents, SnapshotOrders (in process)
+  functions     ProjectOrders, PublishIntegrationEvents, SnapshotOrders, CopyOrdersToPostgres (in process)
   broker        %[3]s  (JetStream stream ORDERS, subjects orders.v1.>)
   store         %[4]s
 

@@ -20,6 +20,7 @@ import (
 	"orderctx/commandapi"
 	"orderctx/functions/funchost"
 	"orderctx/functions/handlercmd"
+	"orderctx/functions/rebuild"
 	"orderctx/infra/cosmosemu"
 	"orderctx/infra/cosmosemu/cosmosbench"
 	"orderctx/queryapi"
@@ -49,6 +50,10 @@ var commands = map[string]command{
 	"functions":  {summary: "run the Functions custom handler (started by the Functions host)", new: func() program { return handlercmd.NewMain() }},
 	"funchost":   {summary: "run the change-feed functions outside Azure (leases, triggers, handler)", new: func() program { return funchost.NewMain() }},
 	"dev":        {summary: "run the whole system in one process on the embedded store", new: func() program { return newDev() }},
+	"rebuild": {summary: "rebuild a read model from the events while the system runs (rebuild views | postgres)", sub: map[string]func() program{
+		"views":    func() program { return rebuild.NewViewsMain() },
+		"postgres": func() program { return rebuild.NewPostgresMain() },
+	}},
 	"bench": {summary: "measure a component under load (bench cosmos | queryapi)", sub: map[string]func() program{
 		"cosmos":   func() program { return cosmosbench.NewMain() },
 		"queryapi": func() program { return querybench.NewMain() },

@@ -307,7 +307,7 @@ func TestHandlerRefusesUnmatchedConsumers(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted a function without a consumer")
 	}
-	for _, want := range []string{"function PublishIntegrationEvents has no consumer", "consumer Archive has no function folder",
+	for _, want := range []string{"function PublishIntegrationEvents has no consumer", "function CopyOrdersToPostgres has no consumer", "consumer Archive has no function folder",
 		"consumer projectorders has no function folder"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,6 +73,9 @@ type Options struct {
 	PollInterval time.Duration
 	// AuditPollInterval is the pause between polls of the caught-up events feed.
 	AuditPollInterval time.Duration
+	// ActivePollInterval is the pause between reads of the views pointer
+	// (with Deps.Source).
+	ActivePollInterval time.Duration
 	// MaxMemoryBytes caps the read model's accounted memory (readmodel.Options).
 	MaxMemoryBytes int64
 	// MaxAuditEvents bounds the audit index (audit.Options).
@@ -88,7 +92,8 @@ type Options struct {
 func (o Options) Validate() error {
 	var errs []error
 	for name, d := range map[string]time.Duration{"RequestTimeout": o.RequestTimeout, "RetryAfter": o.RetryAfter,
-		"ShutdownTimeout": o.ShutdownTimeout, "PollInterval": o.PollInterval, "AuditPollInterval": o.AuditPollInterval, "Heartbeat": o.Heartbeat} {
+		"ShutdownTimeout": o.ShutdownTimeout, "PollInterval": o.PollInterval, "AuditPollInterval": o.AuditPollInterval, "ActivePollInterval": o.ActivePollInterval,
+		"Heartbeat": o.Heartbeat} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))
 		}
@@ -117,6 +122,7 @@ func (o Options) withDefaults() Options {
 	set(&o.ShutdownTimeout, DefaultShutdownTimeout)
 	set(&o.PollInterval, DefaultPollInterval)
 	set(&o.AuditPollInterval, DefaultAuditPollInterval)
+	set(&o.ActivePollInterval, DefaultActivePollInterval)
 	set(&o.Heartbeat, DefaultHeartbeat)
 	if o.MaxQueryBytes == 0 {
 		o.MaxQueryBytes = DefaultMaxQueryBytes
@@ -151,11 +157,14 @@ type EventReader interface {
 	ReadEvent(ctx context.Context, streamID string, version int64) (es.Envelope, error)
 }
 
-// Deps are the API's ports. Views is required; the others enable their
-// endpoints, which answer 501 without them.
+// Deps are the API's ports. Views or Source is required; the others
+// enable their endpoints, which answer 501 without them.
 type Deps struct {
 	// Views is the change feed of the views container.
 	Views Feed
+	// Source, instead of Views, follows whichever views container is
+	// active, and moves to another without downtime when a rebuild switches.
+	Source ViewsSource
 	// History loads an order's events for GET /orders/{id}/events. It must
 	// load whole streams (no snapshots): the audit shows every event.
 	History es.EventStore
@@ -178,14 +187,17 @@ type API struct {
 	echo  *echo.Echo
 
 	ready      chan struct{} // closed when the views feed has caught up once
+	readyOnce  sync.Once
 	auditReady chan struct{} // closed when the events feed has caught up once
+	applyMu    sync.Mutex    // one page of views applied and published at a time
+	active     atomic.Value  // the views container followed (a string), with Source
 }
 
 // New returns the API over deps. A missing views feed or logger, or invalid
 // options, are programming errors and panic, so a half-wired API never serves.
 func New(deps Deps, log *slog.Logger, opts Options) *API {
-	if deps.Views == nil {
-		panic("queryapi.New: nil views feed")
+	if (deps.Views == nil) == (deps.Source == nil) {
+		panic("queryapi.New: exactly one of a views feed and a views source")
 	}
 	if log == nil {
 		panic("queryapi.New: nil logger")

@@ -12,6 +12,7 @@ import (
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
 	"orderctx/infra/feedreader"
+	"orderctx/infra/viewpointer"
 	"orderctx/queryapi/audit"
 )
 
@@ -111,7 +112,8 @@ func (m *Main) Close() error {
 }
 
 // NewOnConn builds the query API on an open store connection: change-feed
-// readers of the views and events containers, and the event store for the
+// readers of the active views container (the views pointer) and of the
+// events container, and the event store for the
 // audit endpoints and prediction, set to load whole streams. fold may be nil
 // (prediction then answers 501).
 func NewOnConn(conn *cosmosdb.Conn, fold Fold, log *slog.Logger, opts Options) (*API, error) {
@@ -130,7 +132,7 @@ func NewOnConn(conn *cosmosdb.Conn, fold Fold, log *slog.Logger, opts Options) (
 	// the view, which may precede the latest snapshot: whole streams only.
 	store.AcceptSnapshots(func(es.Snapshot) bool { return false })
 	deps := Deps{
-		Views:       feedreader.New(conn, cosmosdb.Views, 0),
+		Source:      viewsOnConn{conn: conn, pointer: viewpointer.New(conn)},
 		Events:      feedreader.New(conn, cosmosdb.Events, 0),
 		EventReader: store,
 		History:     store,
@@ -139,4 +141,19 @@ func NewOnConn(conn *cosmosdb.Conn, fold Fold, log *slog.Logger, opts Options) (
 		deps.Predictor = EventPredictor{Store: store, Fold: fold}
 	}
 	return New(deps, log, opts), nil
+}
+
+// viewsOnConn is the ViewsSource of a connection: the views pointer, and a
+// lease-free change-feed reader per views container.
+type viewsOnConn struct {
+	conn    *cosmosdb.Conn
+	pointer *viewpointer.Store
+}
+
+func (v viewsOnConn) ActiveViews(ctx context.Context) (string, error) {
+	return v.pointer.ActiveViews(ctx)
+}
+
+func (v viewsOnConn) OpenViews(container string) Feed {
+	return feedreader.New(v.conn, container, 0)
 }

@@ -29,10 +29,11 @@ func (a *API) Follow(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.follow(ctx, "views", a.deps.Views, a.opts.PollInterval, a.applyViews, func() {
-			a.model.BuildIndexes()
-			closeOnce(a.ready)
-		})
+		if a.deps.Source != nil {
+			a.followActive(ctx)
+			return
+		}
+		a.follow(ctx, "views", a.deps.Views, a.opts.PollInterval, a.applyViews, a.markReady)
 	}()
 	if a.deps.Events != nil {
 		select {
@@ -76,10 +77,19 @@ func (a *API) follow(ctx context.Context, name string, feed Feed, poll time.Dura
 	}
 }
 
+// markReady ends the initial load: the sorted indexes are built and reads
+// are served from then on.
+func (a *API) markReady() {
+	a.model.BuildIndexes()
+	a.readyOnce.Do(func() { close(a.ready) })
+}
+
 // applyViews parses a page of view documents (which the feed hands over)
 // and applies it. Unreadable
 // documents are logged and skipped (the order stays as it was); only a full
-// model stops the follower.
+// model stops the follower. Two feeds apply at once while the API moves to
+// another views container; one at a time keeps the live stream's positions
+// in order.
 func (a *API) applyViews(docs [][]byte) error {
 	views := make([]*readmodel.View, 0, len(docs))
 	for _, doc := range docs {
@@ -90,6 +100,8 @@ func (a *API) applyViews(docs [][]byte) error {
 		}
 		views = append(views, v)
 	}
+	a.applyMu.Lock()
+	defer a.applyMu.Unlock()
 	applied, err := a.model.Apply(views)
 	changes := make([]live.Change, len(applied))
 	for i, v := range applied {
@@ -171,6 +183,9 @@ type Readiness struct {
 	// AuditEvents is the number of events in the audit index (-1 before it
 	// has caught up with the events feed).
 	AuditEvents int `json:"auditEvents"`
+	// ViewsContainer is the views container being served, when the API
+	// follows the active one (it changes when a rebuild switches).
+	ViewsContainer string `json:"viewsContainer,omitempty"`
 }
 
 // readyz handles GET /readyz: 200 once the initial load has caught up with
@@ -181,6 +196,7 @@ func (a *API) readyz(c echo.Context) error {
 	}
 	r := Readiness{Status: "ready", WaitingOrders: a.model.Waiting(), Subscribers: a.hub.Subscribers(), AuditEvents: -1}
 	r.Orders, r.MemoryBytes, r.MaxMemoryBytes = a.model.Usage()
+	r.ViewsContainer, _ = a.active.Load().(string)
 	select {
 	case <-a.auditReady:
 		r.AuditEvents, _ = a.audit.Len()

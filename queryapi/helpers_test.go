@@ -65,7 +65,7 @@ type fixture struct {
 func newFixture(t testing.TB, deps queryapi.Deps, opts queryapi.Options, specs ...viewtest.Spec) *fixture {
 	t.Helper()
 	f := &fixture{logs: &syncBuffer{}}
-	if deps.Views == nil {
+	if deps.Views == nil && deps.Source == nil {
 		f.views = &memFeed{}
 		deps.Views = f.views
 	} else if mf, ok := deps.Views.(*memFeed); ok {
@@ -73,6 +73,9 @@ func newFixture(t testing.TB, deps queryapi.Deps, opts queryapi.Options, specs .
 	}
 	for _, s := range specs {
 		f.views.Push(s.Doc())
+	}
+	if opts.ActivePollInterval == 0 {
+		opts.ActivePollInterval = time.Millisecond
 	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = time.Millisecond

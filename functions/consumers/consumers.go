@@ -1,7 +1,9 @@
 // Package consumers builds this app's change-feed functions over one store
-// connection and one message bus: the projector (ProjectOrders), the
-// integration publisher (PublishIntegrationEvents) and the snapshotter
-// (SnapshotOrders), each behind the parking wrapper. Both `orderctx
+// connection and one message bus: the projector (ProjectOrders, writing to
+// the active views container), the integration publisher
+// (PublishIntegrationEvents), the snapshotter (SnapshotOrders) and the
+// PostgreSQL copy (CopyOrdersToPostgres, idle without a database), each
+// behind the parking wrapper. Both `orderctx
 // functions` (the custom handler in Azure) and `orderctx funchost` (the
 // Functions host's part everywhere else) run exactly these consumers.
 package consumers
@@ -18,6 +20,7 @@ import (
 	"orderctx/domain/order"
 	"orderctx/functions"
 	"orderctx/functions/parking"
+	"orderctx/functions/pgcopy"
 	"orderctx/functions/projector"
 	"orderctx/functions/publisher"
 	"orderctx/functions/snapshotter"
@@ -26,6 +29,8 @@ import (
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/deadletters"
 	"orderctx/infra/eventstore"
+	"orderctx/infra/pgviews"
+	"orderctx/infra/viewpointer"
 	"orderctx/infra/viewstore"
 )
 
@@ -35,6 +40,7 @@ const (
 	ProjectOrders            = "ProjectOrders"
 	PublishIntegrationEvents = "PublishIntegrationEvents"
 	SnapshotOrders           = "SnapshotOrders"
+	CopyOrdersToPostgres     = "CopyOrdersToPostgres"
 )
 
 // publisherName is the publisher's persistent consumer name: the deadletters
@@ -47,13 +53,28 @@ type Config struct {
 	Bus  publisher.Bus
 	// SnapshotEvery is the snapshot policy (0: snapshotter.DefaultEvery).
 	SnapshotEvery int64
-	Log           *slog.Logger
+	// PostgresDSN names the database of the PostgreSQL copy; empty: the
+	// setting pgcopy.EnvDSN (read through Getenv, default os.Getenv), and
+	// without either the copy is disabled.
+	PostgresDSN string
+	Getenv      func(string) string
+	Log         *slog.Logger
 }
 
 // Set is the built consumers, by function name, and what they report.
 type Set struct {
 	Consumers map[string]functions.Consumer
 	parked    map[string]*parking.Consumer
+	closers   []func()
+}
+
+// Close releases what the consumers hold (the PostgreSQL connections).
+func (s *Set) Close() error {
+	for _, c := range s.closers {
+		c()
+	}
+	s.closers = nil
+	return nil
 }
 
 // Parked returns how many events each consumer has parked since it started.
@@ -65,7 +86,7 @@ func (s *Set) Parked() map[string]int64 {
 	return out
 }
 
-// Build returns the three consumers over cfg's connection and bus.
+// Build returns the four consumers over cfg's connection and bus.
 func Build(cfg Config) (*Set, error) {
 	if cfg.Conn == nil || cfg.Bus == nil {
 		return nil, errors.New("consumers: a store connection and a bus are required")
@@ -79,7 +100,8 @@ func Build(cfg Config) (*Set, error) {
 		return nil, err
 	}
 	letters := deadletters.New(cfg.Conn)
-	proj, err := projector.NewConsumer(projector.Config{Views: viewstore.New(cfg.Conn), Log: log.With("consumer", projector.Name)}, reg, letters)
+	views := viewstore.NewRouted(cfg.Conn, viewpointer.New(cfg.Conn), 0, log.With("consumer", projector.Name))
+	proj, err := projector.NewConsumer(projector.Config{Views: views, Log: log.With("consumer", projector.Name)}, reg, letters)
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +126,43 @@ func Build(cfg Config) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Set{
+	set := &Set{
 		Consumers: map[string]functions.Consumer{ProjectOrders: proj, PublishIntegrationEvents: pub, SnapshotOrders: snap},
 		parked:    map[string]*parking.Consumer{ProjectOrders: proj, PublishIntegrationEvents: pub, SnapshotOrders: snap},
-	}, nil
+	}
+	if err := set.addPostgres(cfg, reg, letters, log.With("consumer", pgcopy.Name)); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// addPostgres adds the PostgreSQL copy: writing to the configured database,
+// or disabled (passing events by) without one.
+func (s *Set) addPostgres(cfg Config, reg *es.Registry, letters parking.Store, log *slog.Logger) error {
+	dsn := cfg.PostgresDSN
+	if dsn == "" {
+		getenv := cfg.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		dsn = getenv(pgcopy.EnvDSN)
+	}
+	if dsn == "" {
+		s.Consumers[CopyOrdersToPostgres] = pgcopy.Disabled(log)
+		return nil
+	}
+	store, err := pgviews.Open(dsn)
+	if err != nil {
+		return err
+	}
+	c, err := pgcopy.NewConsumer(store, reg, letters, log)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	s.Consumers[CopyOrdersToPostgres], s.parked[CopyOrdersToPostgres] = c, c
+	s.closers = append(s.closers, store.Close)
+	return nil
 }
 
 // publishAndPark adapts the publisher to the parking wrapper: an event that

@@ -40,7 +40,7 @@ func TestCheckedInAppIsValid(t *testing.T) {
 	for _, fn := range app.Functions {
 		names = append(names, fn.Name)
 	}
-	if want := []string{"ProjectOrders", "PublishIntegrationEvents", "SnapshotOrders"}; !slices.Equal(names, want) {
+	if want := []string{"CopyOrdersToPostgres", "ProjectOrders", "PublishIntegrationEvents", "SnapshotOrders"}; !slices.Equal(names, want) {
 		t.Fatalf("functions %v, want %v", names, want)
 	}
 	prefixes := map[string]bool{}
@@ -59,7 +59,7 @@ func TestCheckedInAppIsValid(t *testing.T) {
 			t.Errorf("%s: retry %+v, want %+v", fn.Name, fn.Retry, want)
 		}
 	}
-	if len(prefixes) != 3 {
+	if len(prefixes) != len(app.Functions) {
 		t.Errorf("lease prefixes are not distinct: %v", prefixes)
 	}
 	if fn := app.Function("projectorders"); fn == nil || !strings.Contains(fn.Name, "Project") {

@@ -74,10 +74,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closers = append(m.closers, bus.Close)
-	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Log: m.Log})
+	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Getenv: m.Getenv, Log: m.Log})
 	if err != nil {
 		return err
 	}
+	m.closers = append(m.closers, set.Close)
 	handler, err := functions.NewMain(app, set.Consumers, functions.MainOptions{Options: functions.Options{Log: m.Log}, Getenv: m.Getenv})
 	if err != nil {
 		return err

@@ -40,6 +40,12 @@ type LeaseStats struct {
 	LagSeconds float64
 	// Failures counts handler errors and failed reads since the last success.
 	Failures int
+	// CaughtUpAt is when a read of the range last found nothing new, with
+	// nothing delivered since; zero while the range has work in hand. Every
+	// change made before it has been processed: a caller that must know the
+	// feed was drained after some moment (a rebuild switching over) waits
+	// until it is later than that moment.
+	CaughtUpAt time.Time
 }
 
 // rateWindow is the span EventsPerSecond averages over.
@@ -50,6 +56,7 @@ type leaseCounters struct {
 	mu         sync.Mutex
 	processed  int64
 	caughtUp   bool
+	caughtAt   time.Time
 	lastLSN    uint64
 	sessionLSN uint64
 	lastTS     int64
@@ -72,13 +79,13 @@ func (c *leaseCounters) delivered(now time.Time, docs []json.RawMessage, session
 	c.processed += int64(len(docs))
 	c.rate.add(now, len(docs))
 	c.lastLSN, c.lastTS, c.sessionLSN = last.LSN, last.TS, session
-	c.caughtUp, c.failures = false, 0
+	c.caughtUp, c.caughtAt, c.failures = false, time.Time{}, 0
 }
 
-// idle records a read that found nothing new.
-func (c *leaseCounters) idle() {
+// idle records a read, started at readAt, that found nothing new.
+func (c *leaseCounters) idle(readAt time.Time) {
 	c.mu.Lock()
-	c.caughtUp, c.failures = true, 0
+	c.caughtUp, c.caughtAt, c.failures = true, readAt, 0
 	c.mu.Unlock()
 }
 
@@ -93,7 +100,7 @@ func (c *leaseCounters) failed() {
 func (c *leaseCounters) fill(now time.Time, s *LeaseStats) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s.Processed, s.Failures = c.processed, c.failures
+	s.Processed, s.Failures, s.CaughtUpAt = c.processed, c.failures, c.caughtAt
 	s.EventsPerSecond = c.rate.perSecond(now)
 	if c.caughtUp || c.lastTS == 0 || c.sessionLSN <= c.lastLSN {
 		return

@@ -31,13 +31,14 @@ func TestStatsReportProgressAndLag(t *testing.T) {
 		}
 		return s.Processed == 10
 	})
-	if !s.Held || s.Owner != r.p.Owner() || s.Continuation == "" || s.LagEvents != 90 || s.LagSeconds < 0 || s.LagSeconds > 60 {
+	if !s.Held || s.Owner != r.p.Owner() || s.Continuation == "" || s.LagEvents != 90 || s.LagSeconds < 0 || s.LagSeconds > 60 || !s.CaughtUpAt.IsZero() {
 		t.Fatalf("after 10 of 100 events the lease reports %+v; want held by %s, a checkpoint, 90 events behind", s, r.p.Owner())
 	}
 	close(gate)
+	drainedAfter := time.Now()
 	waitFor(t, 5*time.Second, "the feed to be drained", func() bool {
 		s = r.p.Stats().Leases[0]
-		return s.Processed == 100 && s.LagEvents == 0
+		return s.Processed == 100 && s.LagEvents == 0 && s.CaughtUpAt.After(drainedAfter)
 	})
 	if s.LagSeconds != 0 || s.EventsPerSecond <= 0 || !strings.HasPrefix(s.LeaseToken, "-") {
 		t.Fatalf("drained lease reports %+v", s)

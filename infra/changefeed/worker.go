@@ -40,6 +40,7 @@ func (w *worker) run(ctx context.Context) exit {
 		if ctx.Err() != nil {
 			return exitLost
 		}
+		readAt := w.p.now()
 		pg, err := w.p.feed.read(ctx, w.h.rng, w.pos)
 		switch {
 		case err != nil:
@@ -61,7 +62,7 @@ func (w *worker) run(ctx context.Context) exit {
 			w.p.kickBalance()
 			return exitSplit
 		case len(pg.docs) == 0:
-			w.h.stats.idle()
+			w.h.stats.idle(readAt)
 			w.pos = pg.next
 			if w.h.snapshot().ContinuationToken == "" && pg.next != "" {
 				// Fix where a new lease starts ("now", a time) with its

@@ -1,6 +1,8 @@
-// Package viewstore keeps order views in the views container (partitioned
+// Package viewstore keeps order views in a views container (partitioned
 // on /id, id = order id). It implements projector.Views: reads with etags,
-// creates, and replaces conditioned on an etag.
+// creates, and replaces conditioned on an etag. Store works on one
+// container; Routed on whichever container the views pointer names as
+// active (infra/viewpointer), which `orderctx rebuild views` switches.
 package viewstore
 
 import (
@@ -25,9 +27,15 @@ type Store struct {
 
 var _ projector.Views = (*Store)(nil)
 
-// New returns a store over an open connection.
+// New returns a store of the original views container, cosmosdb.Views.
 func New(conn *cosmosdb.Conn) *Store {
-	return &Store{views: conn.Container(cosmosdb.Views)}
+	return NewIn(conn, cosmosdb.Views)
+}
+
+// NewIn returns a store of the named views container (a rebuild's new
+// generation, say views-2).
+func NewIn(conn *cosmosdb.Conn, container string) *Store {
+	return &Store{views: conn.Container(container)}
 }
 
 // storedDoc is a view document as read, with its system etag.

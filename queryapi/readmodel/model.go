@@ -12,6 +12,7 @@
 package readmodel
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -181,8 +182,10 @@ func boolCompare(less, greater bool) int {
 
 // Apply applies views in order under one lock and returns those it applied,
 // each stamped with the next position (Seq). A view older than the one held
-// for its order is skipped (a later copy already won); an equal version
-// replaces it (a rewrite by the projector). When a view would take the model
+// for its order is skipped (a later copy already won), and so is the same
+// document again (a second copy of the views, as after a rebuild switched
+// containers, changes nothing and notifies no one); an equal version with
+// another document replaces it (a rewrite). When a view would take the model
 // above its cap, Apply stops there and returns the views applied so far with
 // an error wrapping ErrFull; every later Apply fails the same way.
 func (m *Model) Apply(views []*View) ([]*View, error) {
@@ -194,7 +197,7 @@ func (m *Model) Apply(views []*View) ([]*View, error) {
 			break
 		}
 		old := m.byID[v.ID]
-		if old != nil && v.Version < old.Version {
+		if old != nil && (v.Version < old.Version || v.Version == old.Version && bytes.Equal(v.Doc, old.Doc)) {
 			continue
 		}
 		grow := size(v) - size(old)

@@ -30,6 +30,9 @@ func TestApplyKeepsTheNewestVersion(t *testing.T) {
 	if applied[0].Seq != 2 || m.Seq() != 2 {
 		t.Fatalf("seq %d, model seq %d; want 2", applied[0].Seq, m.Seq())
 	}
+	if again := apply(t, m, newer); len(again) != 0 || m.Seq() != 2 {
+		t.Fatalf("the same document again applied %v (seq %d); want nothing", ids(again), m.Seq())
+	}
 	v, _ := m.Get("o-1")
 	if v.Status != "paid" || v.Total != 250 {
 		t.Fatalf("held %+v", v)
