@@ -20,6 +20,7 @@ import (
 	"orderctx/commandapi"
 	"orderctx/functions/funchost"
 	"orderctx/functions/handlercmd"
+	"orderctx/functions/verify"
 	"orderctx/infra/cosmosemu"
 	"orderctx/infra/cosmosemu/cosmosbench"
 	"orderctx/queryapi"
@@ -49,6 +50,7 @@ var commands = map[string]command{
 	"functions":  {summary: "run the Functions custom handler (started by the Functions host)", new: func() program { return handlercmd.NewMain() }},
 	"funchost":   {summary: "run the change-feed functions outside Azure (leases, triggers, handler)", new: func() program { return funchost.NewMain() }},
 	"dev":        {summary: "run the whole system in one process on the embedded store", new: func() program { return newDev() }},
+	"verify":     {summary: "check a whole store: streams, views, snapshots, published events, parked events", new: func() program { return verify.NewMain() }},
 	"bench": {summary: "measure a component under load (bench cosmos | queryapi)", sub: map[string]func() program{
 		"cosmos":   func() program { return cosmosbench.NewMain() },
 		"queryapi": func() program { return querybench.NewMain() },
@@ -101,6 +103,16 @@ func run(ctx context.Context, p program, args []string) error {
 	return err
 }
 
+// exitStatus is the process's status for a failed run: the one the error
+// carries (verify: 1 for differences, 2 when it could not check), else 1.
+func exitStatus(err error) int {
+	var s interface{ ExitStatus() int }
+	if errors.As(err, &s) {
+		return s.ExitStatus()
+	}
+	return 1
+}
+
 func main() {
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
@@ -120,6 +132,6 @@ func main() {
 			os.Exit(0)
 		}
 		slog.Error("orderctx "+os.Args[1]+" failed", "err", err)
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
 }

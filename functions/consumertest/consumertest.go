@@ -39,7 +39,12 @@ type World struct {
 // API does. It is closed when the test ends.
 func Open(tb testing.TB, partitions int) *World {
 	tb.Helper()
-	conn := cosmosdbtest.Embedded(tb, partitions)
+	return OpenOn(tb, cosmosdbtest.Embedded(tb, partitions))
+}
+
+// OpenOn wires the write side on an open connection (a durable store, say).
+func OpenOn(tb testing.TB, conn *cosmosdb.Conn) *World {
+	tb.Helper()
 	reg := ordertest.Registry(tb)
 	store := eventstore.New(conn, reg)
 	store.AcceptSnapshots(func(s es.Snapshot) bool {
