@@ -78,9 +78,11 @@ type Options struct {
 	Registry *es.Registry
 	// Contracts is the publishing table; nil means contracts.OrdersV1().
 	Contracts contracts.Table
-	// Progress, when set, is called after every page read with the phase
-	// and the documents read in it so far.
+	// Progress, when set, is called as each phase starts (with 0) and
+	// after every page read with the documents read in the phase so far.
 	Progress func(phase string, items int)
+	// Workers decode documents (0: GOMAXPROCS).
+	Workers int
 }
 
 // Run reads every source and returns what differs. It reads the letters and
@@ -102,6 +104,7 @@ func Run(ctx context.Context, src Sources, opts Options) (*Report, error) {
 		steps = append(steps, step{"bus", c.readBus})
 	}
 	for _, s := range steps {
+		c.opts.Progress(s.name, 0)
 		t := time.Now()
 		n, err := s.run(ctx)
 		if err != nil {

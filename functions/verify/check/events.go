@@ -27,6 +27,7 @@ type checker struct {
 	nameIndex   map[string]uint16
 	events      []eventRec
 	positioned  []position // undecodable documents whose stream and version are known
+	seen        []uint8    // per stream, bit i: view source i holds its view
 
 	cuts      map[string]cuts      // lowest parked version per consumer, by stream
 	letters   []Letter             // every parked event
@@ -53,9 +54,27 @@ type eventDoc struct {
 	es.EncodedEvent
 }
 
+// decodedEvent is an event document as far as it decodes.
+type decodedEvent struct {
+	doc eventDoc // without its data once decoded
+	// env is the event decoded and upcast through the registry (order
+	// streams only), or envErr why the registry refused it.
+	env    es.Envelope
+	envErr error
+	// bad says why the document is not an event document at all; stream
+	// and version are then what could be read of it.
+	bad string
+}
+
 // readEvents reads the events feed, then checks what needs all of it.
+// Documents are decoded on every core; the fold takes them in feed order.
 func (c *checker) readEvents(ctx context.Context) (int, error) {
-	n, err := readAll(ctx, c.src.Events, "events", c.opts.Progress, c.addEvent)
+	n, err := pipeline(ctx, c.src.Events, c.opts.Workers, c.decodeEvent, func(page []decodedEvent) {
+		for i := range page {
+			c.addEvent(&page[i])
+		}
+		c.opts.Progress("events", c.report.Counts.Events)
+	})
 	if err != nil {
 		return n, err
 	}
@@ -64,33 +83,45 @@ func (c *checker) readEvents(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// addEvent takes one event document.
-func (c *checker) addEvent(raw []byte) {
+// decodeEvent decodes one document; it is safe for concurrent use.
+func (c *checker) decodeEvent(raw []byte) decodedEvent {
+	var d decodedEvent
+	if err := json.Unmarshal(raw, &d.doc); err != nil {
+		d.doc.StreamID, d.doc.Version = parking.Salvage(raw)
+		d.bad = fmt.Sprintf("not an event document: %v", err)
+		return d
+	}
+	if d.doc.StreamID == "" || d.doc.Version < 1 || d.doc.Version > math.MaxUint32 {
+		d.bad = fmt.Sprintf("document %q has streamId %q and version %d", d.doc.ID, d.doc.StreamID, d.doc.Version)
+		return d
+	}
+	if strings.HasPrefix(d.doc.StreamID, order.StreamPrefix) {
+		d.env, d.envErr = c.opts.Registry.DecodeEvent(d.doc.EncodedEvent)
+	}
+	d.doc.Data = nil
+	return d
+}
+
+// addEvent takes one decoded event document, in feed order.
+func (c *checker) addEvent(d *decodedEvent) {
 	c.report.Counts.Events++
-	var d eventDoc
-	err := json.Unmarshal(raw, &d)
-	switch {
-	case err != nil:
-		streamID, version := parking.Salvage(raw)
-		c.undecodable(streamID, version, fmt.Sprintf("not an event document: %v", err))
-		return
-	case d.StreamID == "" || d.Version < 1 || d.Version > math.MaxUint32:
-		c.undecodable(d.StreamID, d.Version, fmt.Sprintf("document %q has streamId %q and version %d", d.ID, d.StreamID, d.Version))
+	if d.bad != "" {
+		c.undecodable(d.doc.StreamID, d.doc.Version, d.bad)
 		return
 	}
-	want := d.StreamID + ":" + strconv.FormatInt(d.Version, 10)
-	if d.ID != want {
-		c.diff(Difference{Kind: EventIDMismatch, Stream: d.StreamID, Version: d.Version, Detail: fmt.Sprintf("document id %q, want %q", d.ID, want)})
+	want := d.doc.StreamID + ":" + strconv.FormatInt(d.doc.Version, 10)
+	if d.doc.ID != want {
+		c.diff(Difference{Kind: EventIDMismatch, Stream: d.doc.StreamID, Version: d.doc.Version, Detail: fmt.Sprintf("document id %q, want %q", d.doc.ID, want)})
 	}
-	i := c.stream(d.StreamID)
+	i := c.stream(d.doc.StreamID)
 	s := &c.streams[i]
 	s.count++
-	s.last = max(s.last, d.Version)
-	s.odd = s.odd || d.ID != want
-	c.events = append(c.events, eventRec{key: c.ids.key(d.EventID), stream: i, version: uint32(d.Version),
-		at: unixSeconds(d.OccurredAt.Unix()), typ: c.intern(d.Type)})
+	s.last = max(s.last, d.doc.Version)
+	s.odd = s.odd || d.doc.ID != want
+	c.events = append(c.events, eventRec{key: c.ids.key(d.doc.EventID), stream: i, version: uint32(d.doc.Version),
+		at: unixSeconds(d.doc.OccurredAt.Unix()), typ: c.intern(d.doc.Type)})
 	if s.isOrder {
-		c.fold(s, d.EncodedEvent)
+		c.fold(s, d)
 	}
 }
 

@@ -26,7 +26,6 @@ type stream struct {
 	id      string
 	isOrder bool
 	odd     bool  // a document's id is not <stream>:<version>: look at every version
-	seen    uint8 // bit i: view source i holds the stream's view
 	count   int64 // documents of the stream
 	last    int64 // highest version
 	cuts    cuts
@@ -44,7 +43,7 @@ type stream struct {
 	refused bool
 	// early holds events that came before a version they follow (a
 	// rewritten document moves to the end of the feed), until it comes.
-	early map[int64]es.EncodedEvent
+	early map[int64]decodedEvent
 	// view is the fold at the projector's cut-1, taken on the way, since the
 	// fold goes on past it; snap is the stored snapshot, until the fold
 	// reaches its version.
@@ -54,16 +53,16 @@ type stream struct {
 
 // fold applies an event of an order stream, or keeps it until the versions
 // before it have been applied.
-func (c *checker) fold(s *stream, e es.EncodedEvent) {
-	switch v := e.Version; {
+func (c *checker) fold(s *stream, e *decodedEvent) {
+	switch v := e.doc.Version; {
 	case s.stop != "" && v >= s.stopAt, v <= s.folded:
 		return // past the stop, or a second document of a version (finishStreams reports it)
 	case v > s.folded+1:
 		if s.early == nil {
-			s.early = make(map[int64]es.EncodedEvent)
+			s.early = make(map[int64]decodedEvent)
 		}
 		if _, twice := s.early[v]; !twice {
-			s.early[v] = e
+			s.early[v] = *e
 		}
 		return
 	}
@@ -74,7 +73,7 @@ func (c *checker) fold(s *stream, e es.EncodedEvent) {
 			return
 		}
 		delete(s.early, s.folded+1)
-		c.apply(s, next)
+		c.apply(s, &next)
 	}
 }
 
@@ -82,21 +81,21 @@ func (c *checker) fold(s *stream, e es.EncodedEvent) {
 // as the projector does. On an error the order stays at the previous
 // version: Replay checks the envelope, and the aggregate's apply refuses an
 // event before it changes anything.
-func (c *checker) apply(s *stream, e es.EncodedEvent) {
-	env, err := c.opts.Registry.DecodeEvent(e)
+func (c *checker) apply(s *stream, e *decodedEvent) {
+	err := e.envErr
 	switch {
 	case err != nil:
 	case s.order == nil:
-		s.order, err = order.Load(strings.TrimPrefix(s.id, order.StreamPrefix), []es.Envelope{env})
+		s.order, err = order.Load(strings.TrimPrefix(s.id, order.StreamPrefix), []es.Envelope{e.env})
 	default:
-		err = s.order.Replay(env)
+		err = s.order.Replay(e.env)
 	}
 	if err != nil {
-		s.halt(e.Version, err.Error())
+		s.halt(e.doc.Version, err.Error())
 		s.refused = true
 		return
 	}
-	s.folded, s.lastAt = env.Version, env.OccurredAt
+	s.folded, s.lastAt = e.env.Version, e.env.OccurredAt
 	if s.cuts.projector == s.folded+1 {
 		if v, err := orderview.FromState(s.order.State(), s.folded, s.lastAt); err == nil {
 			s.view = &v

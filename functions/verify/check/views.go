@@ -10,18 +10,39 @@ import (
 	"orderctx/domain/orderview"
 )
 
+// viewResult is the outcome of one view: the stream it belongs to (-1:
+// none) and how it differs (a zero Kind: it does not).
+type viewResult struct {
+	stream int
+	diff   Difference
+}
+
 // readViews compares every view of a source with the fold of its stream,
-// then reports the orders the source has no view of.
+// on every core, then reports the orders the source has no view of.
 func (c *checker) readViews(ctx context.Context, i int, v ViewSource) (int, error) {
 	bit := uint8(1) << i
-	n, err := readAll(ctx, v.Feed, "views:"+v.Name, c.opts.Progress, func(raw []byte) { c.compareView(raw, bit, v.Name) })
+	if c.seen == nil {
+		c.seen = make([]uint8, len(c.streams))
+	}
+	n, err := pipeline(ctx, v.Feed, c.opts.Workers, func(raw []byte) viewResult { return c.compareView(raw, v.Name) },
+		func(page []viewResult) {
+			for _, r := range page {
+				if r.stream >= 0 {
+					c.seen[r.stream] |= bit
+				}
+				if r.diff.Kind != "" {
+					c.diff(r.diff)
+				}
+			}
+			c.opts.Progress("views:"+v.Name, len(page))
+		})
 	c.report.Counts.Views[v.Name] = n
 	if err != nil {
 		return n, err
 	}
 	for i := range c.streams {
 		s := &c.streams[i]
-		if s.isOrder && s.seen&bit == 0 && s.viewVersion() > 0 {
+		if s.isOrder && c.seen[i]&bit == 0 && s.viewVersion() > 0 {
 			c.diff(Difference{Kind: ViewMissing, Stream: s.id, Version: s.viewVersion(), Source: v.Name,
 				Detail: fmt.Sprintf("no view; the fold is at version %d", s.viewVersion())})
 		}
@@ -29,21 +50,19 @@ func (c *checker) readViews(ctx context.Context, i int, v ViewSource) (int, erro
 	return n, nil
 }
 
-// compareView compares one stored view with the fold.
-func (c *checker) compareView(raw []byte, bit uint8, source string) {
+// compareView compares one stored view with the fold. It only reads the
+// checker, so views are compared concurrently.
+func (c *checker) compareView(raw []byte, source string) viewResult {
 	var stored orderview.View
 	if err := json.Unmarshal(raw, &stored); err != nil || stored.ID == "" {
-		c.diff(Difference{Kind: ViewUndecodable, Source: source, Detail: fmt.Sprintf("%s (%v)", quote(raw), err)})
-		return
+		return viewResult{stream: -1, diff: Difference{Kind: ViewUndecodable, Source: source, Detail: fmt.Sprintf("%s (%v)", quote(raw), err)}}
 	}
 	i, ok := c.streamIndex[order.StreamID(stored.ID)]
 	if !ok {
-		c.diff(Difference{Kind: ViewOrphan, Stream: order.StreamID(stored.ID), Version: stored.Version, Source: source,
-			Detail: "a view of an order without events"})
-		return
+		return viewResult{stream: -1, diff: Difference{Kind: ViewOrphan, Stream: order.StreamID(stored.ID), Version: stored.Version,
+			Source: source, Detail: "a view of an order without events"}}
 	}
 	s := &c.streams[i]
-	s.seen |= bit
 	d := Difference{Stream: s.id, Version: stored.Version, Source: source}
 	switch want := s.viewVersion(); {
 	case want == 0:
@@ -53,16 +72,16 @@ func (c *checker) compareView(raw []byte, bit uint8, source string) {
 	case stored.Version > want:
 		d.Kind, d.Detail = ViewAhead, fmt.Sprintf("the view is at version %d, the fold only at %d (%s)", stored.Version, want, stopOrParked(s))
 	default:
-		d.Kind, d.Detail = ViewDiffers, c.viewDifference(s, stored)
+		if d.Detail = viewDifference(s, stored); d.Detail != "" {
+			d.Kind = ViewDiffers
+		}
 	}
-	if d.Detail != "" {
-		c.diff(d)
-	}
+	return viewResult{stream: int(i), diff: d}
 }
 
 // viewDifference compares a view at the fold's version with the fold, and
 // describes how they differ ("" when they do not).
-func (c *checker) viewDifference(s *stream, stored orderview.View) string {
+func viewDifference(s *stream, stored orderview.View) string {
 	want, err := s.expectedView()
 	if err != nil {
 		return err.Error()
