@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"orderctx/domain/order"
+	"orderctx/functions/projector"
+	"orderctx/functions/publisher"
+	"orderctx/functions/snapshotter"
 	"orderctx/functions/verify/check"
 	"orderctx/functions/verify/verifytest"
 	"orderctx/infra/bus/natsbus"
@@ -134,7 +137,7 @@ func TestCorruptionsAreFound(t *testing.T) {
 			}},
 		{name: "an event no consumer can apply, not parked", want: []check.Kind{check.StreamUnfoldable, check.BusMissing},
 			corrupt: func(t *testing.T, s *verifytest.Store) string {
-				stream, _ := appendUnknownEvent(t, s)
+				stream, _ := appendEvent(t, s, "order.gift_wrapped", map[string]any{"paper": "gold"})
 				return stream
 			}},
 	}
@@ -157,41 +160,66 @@ func TestCorruptionsAreFound(t *testing.T) {
 	}
 }
 
-// TestParkedEventsAreListedNotCounted: an event of a type this build does not
-// know (a newer build's) is delivered to every consumer, which parks it; the
-// store is then consistent, and the letters are listed with their reasons.
+// TestParkedEventsAreListedNotCounted: an event no consumer can process is
+// delivered to every consumer, which parks it; the store is then consistent
+// (the views and the bus end before it), and the letters are listed with
+// their reasons. An event of a type this build does not know (a newer
+// build's) is parked by all three consumers; one the order refuses (an item
+// removed that the order does not have) by the projector and the publisher,
+// which fold the order (and by the snapshotter when a snapshot is due).
 func TestParkedEventsAreListedNotCounted(t *testing.T) {
 	t.Parallel()
-	s := build(t, 40)
-	stream, version := appendUnknownEvent(t, s)
-	s.Deliver(t, s.Raw(t, cosmosdb.Events, stream, eventstore.EventDocumentID(stream, version)))
-	r := s.Check(t)
-	if !r.OK() {
-		t.Fatalf("differences:\n%s", lines(r.Differences))
+	cases := []struct {
+		name, eventType, reason string
+		data                    map[string]any
+		parkedBy                []string
+	}{
+		{name: "unknown type", eventType: "order.gift_wrapped", reason: "unknown event type", data: map[string]any{"paper": "gold"},
+			parkedBy: []string{projector.Name, publisher.Name, snapshotter.Name}},
+		{name: "refused by the order", eventType: order.EventItemRemoved, reason: "unknown product",
+			data: map[string]any{"productId": "never-added"}, parkedBy: []string{projector.Name, publisher.Name}},
 	}
-	if r.ParkedCount != 3 {
-		t.Fatalf("parked %d, want one letter per consumer: %+v", r.ParkedCount, r.Parked)
-	}
-	for _, l := range r.Parked {
-		if l.Stream != stream || !strings.Contains(l.Reason, "order.gift_wrapped") {
-			t.Fatalf("letter %+v", l)
-		}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := build(t, uint64(40+i))
+			stream, version := appendEvent(t, s, tc.eventType, tc.data)
+			s.Deliver(t, s.Raw(t, cosmosdb.Events, stream, eventstore.EventDocumentID(stream, version)))
+			r := s.Check(t)
+			if !r.OK() {
+				t.Fatalf("differences:\n%s", lines(r.Differences))
+			}
+			by := map[string]bool{}
+			for _, l := range r.Parked {
+				if l.Stream != stream || l.Version != version || !strings.Contains(l.Reason, tc.reason) {
+					t.Fatalf("letter %+v", l)
+				}
+				by[l.Consumer] = true
+			}
+			for _, c := range tc.parkedBy {
+				if !by[c] {
+					t.Fatalf("no letter of %s: %+v", c, r.Parked)
+				}
+			}
+		})
 	}
 }
 
-// appendUnknownEvent writes the next event of an order with a type the
-// registry does not know, straight into the events container, and returns
-// its stream and version.
-func appendUnknownEvent(t *testing.T, s *verifytest.Store) (string, int64) {
+// appendEvent writes the next event of an order straight into the events
+// container, as a newer build or a faulty writer might, and returns its
+// stream and version.
+func appendEvent(t *testing.T, s *verifytest.Store, eventType string, data map[string]any) (string, int64) {
 	t.Helper()
 	id, version := s.OrderWith(t, 1, 100)
 	stream := order.StreamID(id)
 	last := s.Item(t, cosmosdb.Events, stream, eventstore.EventDocumentID(stream, version))
+	data["orderId"] = id
 	last["id"] = eventstore.EventDocumentID(stream, version+1)
 	last["version"] = version + 1
-	last["type"] = "order.gift_wrapped"
-	last["data"] = map[string]any{"orderId": id, "paper": "gold"}
-	last["eventId"] = fmt.Sprintf("gift-%s", id)
+	last["type"] = eventType
+	last["schemaVersion"] = 1
+	last["data"] = data
+	last["eventId"] = fmt.Sprintf("appended-%s", id)
 	s.Upsert(t, cosmosdb.Events, stream, last)
 	return stream, version + 1
 }

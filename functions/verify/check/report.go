@@ -78,7 +78,7 @@ type Difference struct {
 
 func (d Difference) String() string {
 	where := d.Stream
-	if d.Version > 0 {
+	if d.Stream != "" && d.Version > 0 {
 		where = fmt.Sprintf("%s@%d", d.Stream, d.Version)
 	}
 	if d.Source != "" && where != "" {
