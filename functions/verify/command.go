@@ -43,7 +43,9 @@ type Main struct {
 	MaxDiffs int
 	PageSize int
 	Out      io.Writer
-	Log      *slog.Logger
+	// Log receives progress and the store's warnings; nil: slog.Default()
+	// when Run starts (main sets it up after building the command).
+	Log *slog.Logger
 
 	closers []func() error
 }
@@ -52,7 +54,7 @@ type Main struct {
 // environment (COSMOS_*, ORDERCTX_DATA) and NATS_URL.
 func NewMain() *Main {
 	return &Main{Store: cosmosdb.ConfigFromEnv(), NATSURL: os.Getenv("NATS_URL"), MaxDiffs: check.DefaultMaxDiffs,
-		PageSize: DefaultPageSize, Out: os.Stdout, Log: slog.Default()}
+		PageSize: DefaultPageSize, Out: os.Stdout}
 }
 
 // ParseFlags reads the command line.
@@ -81,6 +83,9 @@ func (e *Error) ExitStatus() int { return e.Status }
 // ExitDifferences when the check found differences, and with ExitTrouble
 // when it could not check.
 func (m *Main) Run(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
 	report, err := m.check(ctx)
 	if err != nil {
 		return &Error{Status: ExitTrouble, Err: fmt.Errorf("verify: %w", err)}

@@ -62,6 +62,8 @@ const (
 	// BusDiffers: a message whose subject or Stream-Version does not match
 	// its event.
 	BusDiffers Kind = "bus.differs"
+	// LetterOrphan: a parked event that is not in the events container.
+	LetterOrphan Kind = "letter.orphan"
 )
 
 // Difference is one mismatch found.

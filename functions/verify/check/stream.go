@@ -167,10 +167,25 @@ func (c *checker) finishStreams() {
 			c.unreachedSnapshot(s)
 		}
 	}
+	c.checkLetters()
 	for id, snap := range c.snapshots {
 		c.diff(Difference{Kind: SnapshotAhead, Stream: id, Version: snap.version, Detail: "a snapshot of a stream without events"})
 	}
 	c.snapshots = nil
+}
+
+// checkLetters reports letters of events the store does not hold (letters
+// of documents without a stream or version cannot be placed).
+func (c *checker) checkLetters() {
+	for _, l := range c.letters {
+		if l.Stream == "" || l.Version < 1 {
+			continue
+		}
+		if i, ok := c.streamIndex[l.Stream]; !ok || l.Version > c.streams[i].last {
+			c.diff(Difference{Kind: LetterOrphan, Stream: l.Stream, Version: l.Version,
+				Detail: fmt.Sprintf("the %s parked an event that is not in the store", l.Consumer)})
+		}
+	}
 }
 
 // versionsOf collects the versions of the given streams.

@@ -219,6 +219,19 @@ func TestUndecodableDocuments(t *testing.T) {
 	}
 }
 
+// TestLetterOfNoEvent: a letter whose event is not in the store.
+func TestLetterOfNoEvent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 3)
+	stream := order.StreamID(f.ids[0])
+	f.letters = append(f.letters, marshal(t, parking.Letter{ID: stream + ":99", Consumer: "snapshotter", StreamID: stream, Version: 99,
+		Reason: "held for the test", ParkedAt: t0}))
+	r := f.run(t, f.published(), check.Options{})
+	if r.ByKind[check.LetterOrphan] != 1 || r.DifferenceCount != 1 || r.Differences[0].Stream != stream {
+		t.Fatalf("differences:\n%s", lines(r.Differences))
+	}
+}
+
 func TestReportKeepsMaxDiffs(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 30)
