@@ -120,6 +120,23 @@ func TestMainExitStatus(t *testing.T) {
 	}
 }
 
+// TestMainRefusesAStoreInUse: while another process (here: this one) runs
+// the embedded store of a data directory, verify says so and exits 2
+// instead of waiting for the store's lock.
+func TestMainRefusesAStoreInUse(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conn, err := cosmosdb.Open(context.Background(), cosmosdb.Config{DataDir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = run(t, "-data", dir, "-skip-bus")
+	if exitStatus(err) != verify.ExitTrouble || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("err %v", err)
+	}
+}
+
 func TestMaxDiffsBoundsThePrintedDifferences(t *testing.T) {
 	t.Parallel()
 	dir, orders := durableStore(t)
