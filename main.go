@@ -21,6 +21,7 @@ import (
 	"orderctx/functions/funchost"
 	"orderctx/functions/handlercmd"
 	"orderctx/functions/rebuild"
+	"orderctx/functions/verify"
 	"orderctx/infra/cosmosemu"
 	"orderctx/infra/cosmosemu/cosmosbench"
 	"orderctx/queryapi"
@@ -54,6 +55,7 @@ var commands = map[string]command{
 		"views":    func() program { return rebuild.NewViewsMain() },
 		"postgres": func() program { return rebuild.NewPostgresMain() },
 	}},
+	"verify": {summary: "check a whole store: streams, views, snapshots, published events, parked events", new: func() program { return verify.NewMain() }},
 	"bench": {summary: "measure a component under load (bench cosmos | queryapi)", sub: map[string]func() program{
 		"cosmos":   func() program { return cosmosbench.NewMain() },
 		"queryapi": func() program { return querybench.NewMain() },
@@ -106,6 +108,16 @@ func run(ctx context.Context, p program, args []string) error {
 	return err
 }
 
+// exitStatus is the process's status for a failed run: the one the error
+// carries (verify: 1 for differences, 2 when it could not check), else 1.
+func exitStatus(err error) int {
+	var s interface{ ExitStatus() int }
+	if errors.As(err, &s) {
+		return s.ExitStatus()
+	}
+	return 1
+}
+
 func main() {
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
@@ -128,6 +140,6 @@ func main() {
 			os.Exit(0)
 		}
 		slog.Error("orderctx "+os.Args[1]+" failed", "err", err)
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
 }

@@ -15,6 +15,7 @@ func TestResolve(t *testing.T) {
 	}{
 		{name: "plain command", args: []string{"cosmos", "-memory"}, left: 1},
 		{name: "subcommand", args: []string{"bench", "cosmos", "-only", "read"}, left: 2},
+		{name: "verify", args: []string{"verify", "-skip-bus", "-max-diffs", "5"}, left: 3},
 		{name: "unknown command", args: []string{"nope"}, wantErr: `unknown command "nope"`},
 		{name: "rebuild views", args: []string{"rebuild", "views", "-memory", "-drop-old"}, left: 2},
 		{name: "rebuild postgres", args: []string{"rebuild", "postgres", "-dsn", "postgres://127.0.0.1/x"}, left: 2},

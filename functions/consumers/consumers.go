@@ -43,10 +43,6 @@ const (
 	CopyOrdersToPostgres     = "CopyOrdersToPostgres"
 )
 
-// publisherName is the publisher's persistent consumer name: the deadletters
-// partition of its parked events. It must never change while letters exist.
-const publisherName = "publisher"
-
 // Config wires the consumers.
 type Config struct {
 	Conn *cosmosdb.Conn
@@ -121,8 +117,8 @@ func Build(cfg Config) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := parking.New(parking.Config{Consumer: publisherName, Registry: reg, Store: letters,
-		Handler: publishAndPark(pubHandler), Log: log.With("consumer", publisherName)})
+	pub, err := parking.New(parking.Config{Consumer: publisher.Name, Registry: reg, Store: letters,
+		Handler: publishAndPark(pubHandler), Log: log.With("consumer", publisher.Name)})
 	if err != nil {
 		return nil, err
 	}

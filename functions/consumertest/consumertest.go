@@ -42,6 +42,12 @@ func Open(tb testing.TB, partitions int) *World {
 	return On(tb, cosmosdbtest.Embedded(tb, partitions))
 }
 
+// OpenOn is On, under the name verify's tests use.
+func OpenOn(tb testing.TB, conn *cosmosdb.Conn) *World {
+	tb.Helper()
+	return On(tb, conn)
+}
+
 // On wires the write side on an open connection: a store that the test
 // also serves to other processes, say.
 func On(tb testing.TB, conn *cosmosdb.Conn) *World {

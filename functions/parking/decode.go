@@ -25,7 +25,7 @@ func decode(reg *es.Registry, raw json.RawMessage) item {
 	it := item{raw: raw}
 	var doc es.EncodedEvent
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		it.env.StreamID, it.env.Version = salvage(raw)
+		it.env.StreamID, it.env.Version = Salvage(raw)
 		it.err = fmt.Errorf("not an event document: %w", err)
 		return it
 	}
@@ -46,9 +46,11 @@ func decode(reg *es.Registry, raw json.RawMessage) item {
 	return it
 }
 
-// salvage reads stream and version from a document that does not decode as a
-// whole (say, a bad timestamp), so that its stream can still be parked behind it.
-func salvage(raw json.RawMessage) (string, int64) {
+// Salvage reads stream and version from an event document that does not
+// decode as a whole (say, a bad timestamp), so that its stream can still be
+// parked behind it; "" and 0 when it cannot, version 0 when only the stream
+// can be read.
+func Salvage(raw json.RawMessage) (string, int64) {
 	var partial struct {
 		StreamID string          `json:"streamId"`
 		Version  json.RawMessage `json:"version"`

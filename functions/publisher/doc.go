@@ -21,3 +21,7 @@
 // stream through History. Only OrderChanged needs state, so catching up on
 // placements, payments, shipments and cancellations reads nothing.
 package publisher
+
+// Name is the publisher's persistent consumer name: its partition in the
+// deadletters container. It must never change while letters exist.
+const Name = "publisher"

@@ -25,6 +25,12 @@ type Server struct {
 // StartServer starts the embedded server of c (c.URL is ignored) and waits
 // until it accepts clients.
 func StartServer(c Config) (*Server, error) {
+	return startServer(c, true)
+}
+
+// startServer starts the embedded server; without listen it takes only
+// in-process connections (nats.InProcessServer) and opens no socket.
+func startServer(c Config, listen bool) (*Server, error) {
 	c = c.withDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -40,7 +46,9 @@ func StartServer(c Config) (*Server, error) {
 		}
 		s.tempDir, dir = tmp, tmp
 	}
-	ns, err := server.NewServer(serverOptions(c, dir))
+	opts := serverOptions(c, dir)
+	opts.DontListen = !listen
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		s.removeTemp()
 		return nil, fmt.Errorf("natsbus: embedded server: %w", err)

@@ -1,0 +1,18 @@
+//go:build !unix
+
+package verify
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// embeddedAvailable checks that dir holds an embedded store (whether another
+// process has it open is not checked on this system).
+func embeddedAvailable(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "cosmos.db")); err != nil {
+		return fmt.Errorf("no embedded store in %s: %w", dir, err)
+	}
+	return nil
+}
