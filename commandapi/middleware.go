@@ -20,8 +20,10 @@ type requestInfo struct {
 	orderID   string
 	replayed  bool
 	charge    float64
-	rule      string
-	internal  error
+	// storeRequests is how many requests the command sent to the store.
+	storeRequests int
+	rule          string
+	internal      error
 }
 
 const infoKey = "orderctx.requestInfo"
@@ -104,6 +106,7 @@ func (a *API) logRequest(c echo.Context, info *requestInfo, start time.Time) {
 			slog.String("orderId", info.orderID),
 			slog.String("outcome", outcome(status, info.replayed)),
 			slog.Float64("ru", math.Round(info.charge*100)/100),
+			slog.Int("storeRequests", info.storeRequests),
 		)
 	}
 	if info.rule != "" {
