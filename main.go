@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"orderctx/commandapi"
+	"orderctx/commandapi/commandbench"
 	"orderctx/functions/funchost"
 	"orderctx/functions/handlercmd"
 	"orderctx/infra/cosmosemu"
@@ -49,9 +50,10 @@ var commands = map[string]command{
 	"functions":  {summary: "run the Functions custom handler (started by the Functions host)", new: func() program { return handlercmd.NewMain() }},
 	"funchost":   {summary: "run the change-feed functions outside Azure (leases, triggers, handler)", new: func() program { return funchost.NewMain() }},
 	"dev":        {summary: "run the whole system in one process on the embedded store", new: func() program { return newDev() }},
-	"bench": {summary: "measure a component under load (bench cosmos | queryapi)", sub: map[string]func() program{
-		"cosmos":   func() program { return cosmosbench.NewMain() },
-		"queryapi": func() program { return querybench.NewMain() },
+	"bench": {summary: "measure a component under load (bench cosmos | commandapi | queryapi)", sub: map[string]func() program{
+		"cosmos":     func() program { return cosmosbench.NewMain() },
+		"commandapi": func() program { return commandbench.NewMain() },
+		"queryapi":   func() program { return querybench.NewMain() },
 	}},
 }
 
