@@ -96,6 +96,49 @@ func TestCachedCommandIsOneStoreRequest(t *testing.T) {
 	}
 }
 
+// TestOutOfBandAppendIsCaught: another writer appends to a cached order
+// directly in the store; the next command, decided on the cached version,
+// is refused by the store with a 409, reloaded and decided again: the
+// refused batch, the load (snapshot read and query) and the append.
+func TestOutOfBandAppendIsCaught(t *testing.T) {
+	t.Parallel()
+	conn := cosmosdbtest.Embedded(t, 0)
+	served := conn.Embedded().Faults()
+	served.Add(cosmosemu.Fault{PathContains: "/docs"})
+	f := realInstance(t, conn)
+	f.mustDo(t, http.StatusCreated, request{method: http.MethodPost, path: "/orders", body: placeBody})
+	reg, err := order.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs, err := reg.Stamp(order.StreamID("o-1"), 1, []es.Payload{order.ItemAdded{OrderID: "o-1", ProductID: "p-9", Name: "Mug", Quantity: 1, UnitPrice: order.Money{Amount: 500, Currency: "EUR"}, Discount: order.Money{Currency: "EUR"}}},
+		es.Causation{CommandID: "elsewhere"}, t0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eventstore.New(conn, reg).Append(context.Background(), order.StreamID("o-1"), 1, envs); err != nil {
+		t.Fatal(err)
+	}
+	before := served.Fired()
+	res := f.mustDo(t, http.StatusOK, request{method: http.MethodPost, path: "/orders/o-1/items", body: `{"productId":"p-2","name":"Tea","quantity":1,"unitPrice":300}`})
+	if res.Version != 3 || served.Fired()-before != 4 {
+		t.Fatalf("add after an out-of-band append = %+v after %d requests, want version 3 after 4", res, served.Fired()-before)
+	}
+	if l := lastLog(t, f); l["storeRequests"] != float64(4) {
+		t.Fatalf("log %v, want storeRequests 4", l)
+	}
+	// 800 for the placed line, 500 for the mug, 300 for the tea: the
+	// entry now holds the reloaded order, and the payment is one request.
+	before = served.Fired()
+	if res := f.mustDo(t, http.StatusOK, request{method: http.MethodPost, path: "/orders/o-1/pay", body: `{"paymentReference":"r","amount":1600}`}); res.Version != 4 || served.Fired()-before != 1 {
+		t.Fatalf("pay = %+v after %d requests", res, served.Fired()-before)
+	}
+	var stats commandapi.StatsDocument
+	if err := json.Unmarshal(f.do(t, request{method: http.MethodGet, path: "/debug/stats"}).Body.Bytes(), &stats); err != nil || stats.Cache == nil || stats.Cache.Stale != 1 {
+		t.Fatalf("stats %+v, %v: want one stale entry", stats.Cache, err)
+	}
+}
+
 // TestTwoInstancesAlternate sends the commands of one order to two command
 // API instances on one store in turn, so each decides on a cache that the
 // other has made stale, with and without If-Match and with retried keys.

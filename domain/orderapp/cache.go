@@ -237,15 +237,16 @@ func (c *Cache) get(streamID string) *cacheEntry {
 	return el.Value.(*cacheEntry)
 }
 
-// put stores e unless the cache holds a newer version of the stream, then
-// evicts the least recently used entries until both bounds hold. An entry
-// larger than the whole byte bound is not kept.
+// put stores e unless the cache holds a newer version of the stream (or the
+// same version knowing older commands), then evicts the least recently used
+// entries until both bounds hold. An entry larger than the whole byte bound
+// is not kept.
 func (c *Cache) put(e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[e.streamID]; ok {
 		old := el.Value.(*cacheEntry)
-		if old.version > e.version {
+		if old.version > e.version || (old.version == e.version && old.from < e.from) {
 			return
 		}
 		c.bytes += e.size - old.size
