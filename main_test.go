@@ -16,8 +16,8 @@ func TestResolve(t *testing.T) {
 		{name: "plain command", args: []string{"cosmos", "-memory"}, left: 1},
 		{name: "subcommand", args: []string{"bench", "cosmos", "-only", "read"}, left: 2},
 		{name: "unknown command", args: []string{"nope"}, wantErr: `unknown command "nope"`},
-		{name: "missing subcommand", args: []string{"bench"}, wantErr: "usage: orderctx bench <cosmos>"},
-		{name: "unknown subcommand", args: []string{"bench", "nope"}, wantErr: "usage: orderctx bench <cosmos>"},
+		{name: "missing subcommand", args: []string{"bench"}, wantErr: "usage: orderctx bench <commandapi|cosmos|queryapi>"},
+		{name: "unknown subcommand", args: []string{"bench", "nope"}, wantErr: "usage: orderctx bench <commandapi|cosmos|queryapi>"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
