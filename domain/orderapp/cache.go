@@ -223,18 +223,19 @@ func entrySize(e *cacheEntry) int64 {
 
 // get returns the stream's entry, counting a hit or a miss.
 func (c *Cache) get(streamID string) *cacheEntry {
+	var e *cacheEntry
 	c.mu.Lock()
-	el, ok := c.entries[streamID]
-	if ok {
+	if el, ok := c.entries[streamID]; ok {
 		c.lru.MoveToFront(el)
+		e = el.Value.(*cacheEntry)
 	}
 	c.mu.Unlock()
-	if !ok {
+	if e == nil {
 		c.misses.Add(1)
 		return nil
 	}
 	c.hits.Add(1)
-	return el.Value.(*cacheEntry)
+	return e
 }
 
 // put stores e unless the cache holds a newer version of the stream (or the
