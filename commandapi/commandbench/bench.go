@@ -44,6 +44,9 @@ type Config struct {
 	// on addr with its data in dir and the extra args. Required.
 	Start func(role, addr, dir string, args []string) *exec.Cmd
 	Out   io.Writer // the table (nil: nowhere)
+	// Label, when set, names the command API's build in the table instead
+	// of the variant (a run of another executable).
+	Label string
 }
 
 func (c *Config) defaults() {
@@ -117,7 +120,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if !ok {
 			return rep, fmt.Errorf("commandbench: unknown variant %q (cached, uncached)", v)
 		}
-		r, err := commandScenario(ctx, cfg, "lifecycle, "+v, args)
+		name := "lifecycle, " + v
+		if cfg.Label != "" {
+			name = "lifecycle, " + cfg.Label
+		}
+		r, err := commandScenario(ctx, cfg, name, args)
 		if err != nil {
 			return rep, err
 		}

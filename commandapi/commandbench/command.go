@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -16,6 +17,7 @@ type Main struct {
 	variants   string
 	helloAddr  string
 	profile    string
+	serverBin  string
 	executable func() (string, error)
 }
 
@@ -32,6 +34,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.variants, "variants", m.variants, "command API configurations to measure: cached, uncached (comma-separated)")
 	fs.StringVar(&m.helloAddr, "serve-hello", "", "serve only the hello-world reference on this address (the benchmark's child process)")
 	fs.StringVar(&m.profile, "server-cpuprofile", "", "write the command API's CPU profile to this file (the last variant's)")
+	fs.StringVar(&m.serverBin, "server-binary", "", "run the command API from this orderctx executable (an older build, for comparison); its store requests are not counted")
 	return fs.Parse(args)
 }
 
@@ -46,15 +49,21 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	cfg := m.cfg
 	cfg.Variants = strings.Split(m.variants, ",")
+	server, flags := self, []string{"-stats-interval", "0"}
+	if m.serverBin != "" {
+		// An older build knows none of the newer flags: run it as it is.
+		server, flags = m.serverBin, nil
+		cfg.Variants, cfg.Label = []string{"cached"}, filepath.Base(m.serverBin)
+	}
 	cfg.Start = func(role, addr, dir string, args []string) *exec.Cmd {
 		if role == "hello" {
 			return exec.Command(self, "bench", "commandapi", "-serve-hello", addr)
 		}
-		flags := []string{"commandapi", "-addr", addr, "-data", dir, "-stats-interval", "0"}
+		all := append([]string{"commandapi", "-addr", addr, "-data", dir}, flags...)
 		if m.profile != "" {
-			flags = append(flags, "-cpuprofile", m.profile)
+			all = append(all, "-cpuprofile", m.profile)
 		}
-		return exec.Command(self, append(flags, args...)...)
+		return exec.Command(server, append(all, args...)...)
 	}
 	_, err = Run(ctx, cfg)
 	return err
