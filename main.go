@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"orderctx/commandapi"
+	"orderctx/commandapi/commandbench"
 	"orderctx/functions/funchost"
 	"orderctx/functions/handlercmd"
 	"orderctx/functions/rebuild"
@@ -56,9 +57,10 @@ var commands = map[string]command{
 		"postgres": func() program { return rebuild.NewPostgresMain() },
 	}},
 	"verify": {summary: "check a whole store: streams, views, snapshots, published events, parked events", new: func() program { return verify.NewMain() }},
-	"bench": {summary: "measure a component under load (bench cosmos | queryapi)", sub: map[string]func() program{
-		"cosmos":   func() program { return cosmosbench.NewMain() },
-		"queryapi": func() program { return querybench.NewMain() },
+	"bench": {summary: "measure a component under load (bench cosmos | commandapi | queryapi)", sub: map[string]func() program{
+		"cosmos":     func() program { return cosmosbench.NewMain() },
+		"commandapi": func() program { return commandbench.NewMain() },
+		"queryapi":   func() program { return querybench.NewMain() },
 	}},
 }
 

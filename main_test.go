@@ -19,7 +19,7 @@ func TestResolve(t *testing.T) {
 		{name: "unknown command", args: []string{"nope"}, wantErr: `unknown command "nope"`},
 		{name: "rebuild views", args: []string{"rebuild", "views", "-memory", "-drop-old"}, left: 2},
 		{name: "rebuild postgres", args: []string{"rebuild", "postgres", "-dsn", "postgres://127.0.0.1/x"}, left: 2},
-		{name: "missing subcommand", args: []string{"bench"}, wantErr: "usage: orderctx bench <cosmos|"},
+		{name: "missing subcommand", args: []string{"bench"}, wantErr: "usage: orderctx bench <commandapi|cosmos|queryapi>"},
 		{name: "unknown subcommand", args: []string{"rebuild", "nope"}, wantErr: "usage: orderctx rebuild <postgres|views>"},
 	}
 	for _, tc := range cases {

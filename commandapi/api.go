@@ -230,7 +230,8 @@ func (a *API) execute(c echo.Context, cmd command) error {
 		CorrelationID:   correlationID,
 		CausationID:     httpapi.RequestID(c),
 	}, cmd.decide)
-	info.charge = res.RequestCharge
+	info.charge, info.storeRequests = res.RequestCharge, res.StoreRequests
+	c.Response().Header().Set(HeaderRequestCharge, formatCharge(res.RequestCharge))
 	if err != nil {
 		return err
 	}

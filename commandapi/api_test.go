@@ -477,8 +477,8 @@ func TestRequestIDAndLogs(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, commandapi.Options{})
 	rec := f.do(t, request{method: http.MethodPost, path: "/orders", body: placeBody, headers: map[string]string{"X-Request-Id": "req-42"}})
-	if rec.Code != 201 || rec.Header().Get("X-Request-Id") != "req-42" {
-		t.Fatalf("%d, X-Request-Id %q", rec.Code, rec.Header().Get("X-Request-Id"))
+	if rec.Code != 201 || rec.Header().Get("X-Request-Id") != "req-42" || rec.Header().Get("X-Request-Charge") != "14.00" {
+		t.Fatalf("%d, X-Request-Id %q, X-Request-Charge %q", rec.Code, rec.Header().Get("X-Request-Id"), rec.Header().Get("X-Request-Charge"))
 	}
 	rec = f.do(t, request{method: http.MethodPost, path: "/orders/o-1/ship", body: `{"carrier":"c","trackingNumber":"t"}`,
 		headers: map[string]string{"X-Request-Id": "bad id with spaces"}})
@@ -501,7 +501,7 @@ func TestRequestIDAndLogs(t *testing.T) {
 	if accepted == nil || rejected == nil {
 		t.Fatalf("request log lines missing: %s", f.logs)
 	}
-	for k, want := range map[string]any{"command": "place_order", "orderId": "o-1", "outcome": "accepted", "status": float64(201), "ru": float64(11), "method": "POST"} {
+	for k, want := range map[string]any{"command": "place_order", "orderId": "o-1", "outcome": "accepted", "status": float64(201), "ru": float64(14), "storeRequests": float64(3), "method": "POST"} {
 		if accepted[k] != want {
 			t.Errorf("accepted log %s = %v, want %v", k, accepted[k], want)
 		}

@@ -27,7 +27,8 @@ const benchClients = 16
 // BenchmarkPlaceOrder places orders through HTTP over loopback from 16
 // concurrent clients and reports throughput (commands/s) and the 99th
 // percentile latency (p99-ms). The stores: the embedded store in memory and
-// durable on disk (the real event store and azcosmos client in both), and the
+// durable on disk (the real event store and azcosmos client in both), durable
+// with the state cache (a new order is then appended without a load), and the
 // in-memory fake, which shows the cost of the HTTP layer alone.
 func BenchmarkPlaceOrder(b *testing.B) {
 	stores := []struct {
@@ -41,6 +42,10 @@ func BenchmarkPlaceOrder(b *testing.B) {
 		{"embedded-disk", func(b *testing.B) commandapi.Store {
 			svc, _, _ := openRealStore(b, cosmosdb.Config{DataDir: b.TempDir()})
 			return svc
+		}},
+		{"embedded-disk-cached", func(b *testing.B) commandapi.Store {
+			_, store, _ := openRealStore(b, cosmosdb.Config{DataDir: b.TempDir()})
+			return cachedService(store, orderRegistry(b))
 		}},
 		{"fake", func(b *testing.B) commandapi.Store {
 			reg := orderRegistry(b)

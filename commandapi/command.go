@@ -5,6 +5,10 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
+	"time"
 
 	"orderctx/domain/es"
 	"orderctx/domain/order"
@@ -12,6 +16,10 @@ import (
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
 )
+
+// DefaultStatsInterval is how often the command API logs its counters
+// (store requests per command, the state cache's hits and size).
+const DefaultStatsInterval = time.Minute
 
 // Main is the `orderctx commandapi` command: the command API on its event
 // store. The store comes from the environment (COSMOS_ENDPOINT, COSMOS_KEY,
@@ -21,14 +29,24 @@ type Main struct {
 	Addr  string
 	Store cosmosdb.Config
 	Log   *slog.Logger
+	// Cache bounds the state cache; NoCache turns it off, so that every
+	// command reads its order from the store.
+	Cache   orderapp.CacheConfig
+	NoCache bool
+	// StatsInterval is how often the counters are logged (0: never).
+	StatsInterval time.Duration
+	// CPUProfile, when set, names a file for a CPU profile of the process
+	// until it stops.
+	CPUProfile string
 
-	conn *cosmosdb.Conn
-	api  *API
+	conn    *cosmosdb.Conn
+	api     *API
+	service *orderapp.Service
 }
 
 // NewMain returns the command with its defaults and the environment's store settings.
 func NewMain() *Main {
-	return &Main{Addr: DefaultAddr, Store: cosmosdb.ConfigFromEnv(), Log: slog.Default()}
+	return &Main{Addr: DefaultAddr, Store: cosmosdb.ConfigFromEnv(), Log: slog.Default(), StatsInterval: DefaultStatsInterval}
 }
 
 // ParseFlags reads the command line.
@@ -36,7 +54,16 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("commandapi", flag.ContinueOnError)
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen address of the HTTP API (loopback by default)")
 	m.Store.RegisterFlags(fs)
-	return fs.Parse(args)
+	cache := fs.Bool("cache", true, "keep each order's state in memory and decide without reading the store (the append's version check still decides)")
+	fs.IntVar(&m.Cache.MaxEntries, "cache-entries", orderapp.DefaultCacheEntries, "most orders the state cache holds")
+	fs.Int64Var(&m.Cache.MaxBytes, "cache-bytes", orderapp.DefaultCacheBytes, "most bytes (estimated) the state cache holds")
+	fs.DurationVar(&m.StatsInterval, "stats-interval", m.StatsInterval, "how often to log store requests per command and the cache's counters (0: never)")
+	fs.StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the process to this file until it stops")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m.NoCache = !*cache
+	return m.Cache.Validate()
 }
 
 // Open connects to the store and builds the API, without serving it; Run
@@ -50,20 +77,52 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := NewOnConn(conn, m.Log)
+	var cache *orderapp.Cache
+	if !m.NoCache {
+		if err := m.Cache.Validate(); err != nil {
+			conn.Close()
+			return err
+		}
+		cache = orderapp.NewCache(m.Cache)
+	}
+	api, service, err := wire(conn, m.Log, orderapp.WithCache(cache))
 	if err != nil {
 		conn.Close()
 		return err
 	}
-	m.conn, m.api = conn, api
-	m.Log.Info("command side connected", "store", m.Store.Describe(), "database", conn.Database)
+	m.conn, m.api, m.service = conn, api, service
+	m.Log.Info("command side connected", "store", m.Store.Describe(), "database", conn.Database, "stateCache", cache != nil)
 	return nil
 }
 
 // Run serves the API until ctx ends.
 func (m *Main) Run(ctx context.Context) error {
+	if m.CPUProfile != "" {
+		f, err := os.Create(m.CPUProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if m.Store.Endpoint == "" && os.Getenv("GOGC") == "" {
+		// The embedded store runs in this process, keeps every item in
+		// memory and allocates per request, as `orderctx cosmos` does:
+		// collecting at 4x the live heap instead of 2x takes the garbage
+		// collector's share of a command's CPU from about 10% to about 3%
+		// (docs/benchmarks.md). GOGC overrides this.
+		debug.SetGCPercent(400)
+	}
 	if err := m.Open(ctx); err != nil {
 		return err
+	}
+	if m.StatsInterval > 0 {
+		statsCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go logStats(statsCtx, m.Log, m.service, m.StatsInterval)
 	}
 	return m.api.Run(ctx, m.Addr)
 }
@@ -74,22 +133,32 @@ func (m *Main) Close() error {
 		return nil
 	}
 	err := m.conn.Close()
-	m.conn, m.api = nil, nil
+	m.conn, m.api, m.service = nil, nil, nil
 	return err
 }
 
 // NewOnConn builds the command API on an open store connection: the order
-// events' registry, the Cosmos DB event store, and the application service.
-func NewOnConn(conn *cosmosdb.Conn, log *slog.Logger) (*API, error) {
+// events' registry, the Cosmos DB event store, and the application service
+// with a state cache of the default size (opts may replace it:
+// orderapp.WithCache(nil) turns it off), and GET /debug/stats.
+func NewOnConn(conn *cosmosdb.Conn, log *slog.Logger, opts ...orderapp.Option) (*API, error) {
+	api, _, err := wire(conn, log, opts...)
+	return api, err
+}
+
+func wire(conn *cosmosdb.Conn, log *slog.Logger, opts ...orderapp.Option) (*API, *orderapp.Service, error) {
 	if conn == nil {
-		return nil, errors.New("commandapi: nil store connection")
+		return nil, nil, errors.New("commandapi: nil store connection")
 	}
 	reg, err := order.NewRegistry()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	store := eventstore.New(conn, reg)
 	store.AcceptSnapshots(order.AcceptsSnapshot)
-	service := orderapp.NewService(store, reg, es.SystemClock{}, store.Ready)
-	return New(service, log, Options{}), nil
+	opts = append([]orderapp.Option{orderapp.WithCache(orderapp.NewCache(orderapp.CacheConfig{}))}, opts...)
+	service := orderapp.NewService(store, reg, es.SystemClock{}, store.Ready, opts...)
+	api := New(service, log, Options{})
+	serveStats(api, service)
+	return api, service, nil
 }

@@ -54,6 +54,12 @@ func openRealStore(tb testing.TB, cfg cosmosdb.Config) (*orderapp.Service, *even
 	return svc, store, conn
 }
 
+// cachedService is the application service with a state cache of its own,
+// as each command API instance has.
+func cachedService(store es.EventStore, reg *es.Registry) *orderapp.Service {
+	return orderapp.NewService(store, reg, es.SystemClock{}, nil, orderapp.WithCache(orderapp.NewCache(orderapp.CacheConfig{})))
+}
+
 func wireRealStore(ctx context.Context, cfg cosmosdb.Config) (*orderapp.Service, *eventstore.Store, *cosmosdb.Conn, error) {
 	reg := es.NewRegistry()
 	if err := order.RegisterEvents(reg); err != nil {
@@ -149,34 +155,52 @@ func orderBody(orderID string) string {
 }
 
 // TestConcurrentCommandsOnOneOrder sends 64 concurrent commands to one order
-// through the API on each store: every accepted command's event is in the
-// stream exactly once with the ids the client was given, versions have no
-// gaps, and every refused command got 409, 412 or 422 and left no event.
+// through the API on each store, and through two API instances with their
+// own state caches on one store (alternating): every accepted command's
+// event is in the stream exactly once with the ids the client was given,
+// versions have no gaps, and every refused command got 409, 412 or 422 and
+// left no event.
 func TestConcurrentCommandsOnOneOrder(t *testing.T) {
 	t.Parallel()
+	cachedPair := func(store es.EventStore, reg *es.Registry) []commandapi.Store {
+		return []commandapi.Store{cachedService(store, reg), cachedService(store, reg)}
+	}
 	stores := []struct {
 		name string
-		open func(t *testing.T) (commandapi.Store, es.EventStore)
+		open func(t *testing.T) ([]commandapi.Store, es.EventStore)
 	}{
-		{"memory fake", func(t *testing.T) (commandapi.Store, es.EventStore) {
+		{"memory fake", func(t *testing.T) ([]commandapi.Store, es.EventStore) {
 			reg := orderRegistry(t)
 			store := memory.New(reg)
-			return orderapp.NewService(store, reg, es.SystemClock{}, nil), store
+			return []commandapi.Store{orderapp.NewService(store, reg, es.SystemClock{}, nil)}, store
 		}},
-		{"embedded store", func(t *testing.T) (commandapi.Store, es.EventStore) {
+		{"embedded store", func(t *testing.T) ([]commandapi.Store, es.EventStore) {
 			svc, store, _ := openRealStore(t, cosmosdb.Config{Memory: true})
-			return svc, store
+			return []commandapi.Store{svc}, store
+		}},
+		{"memory fake, two cached instances", func(t *testing.T) ([]commandapi.Store, es.EventStore) {
+			reg := orderRegistry(t)
+			store := memory.New(reg)
+			return cachedPair(store, reg), store
+		}},
+		{"embedded store, two cached instances", func(t *testing.T) ([]commandapi.Store, es.EventStore) {
+			_, store, _ := openRealStore(t, cosmosdb.Config{Memory: true})
+			return cachedPair(store, orderRegistry(t)), store
 		}},
 	}
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			svc, store := sc.open(t)
-			srv := httptest.NewServer(commandapi.New(svc, slogDiscard(), commandapi.Options{}).Handler())
-			t.Cleanup(srv.Close)
+			svcs, store := sc.open(t)
+			urls := make([]string, len(svcs))
+			for i, svc := range svcs {
+				srv := httptest.NewServer(commandapi.New(svc, slogDiscard(), commandapi.Options{}).Handler())
+				t.Cleanup(srv.Close)
+				urls[i] = srv.URL
+			}
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 			ctx := context.Background()
-			if r, err := send(ctx, client, srv.URL, http.MethodPost, "/orders", orderBody("o-1"), nil); err != nil || r.status != 201 {
+			if r, err := send(ctx, client, urls[0], http.MethodPost, "/orders", orderBody("o-1"), nil); err != nil || r.status != 201 {
 				t.Fatalf("place: %+v %v", r, err)
 			}
 
@@ -201,7 +225,7 @@ func TestConcurrentCommandsOnOneOrder(t *testing.T) {
 					case 3:
 						body = `{"productId":"p-1","name":"n","quantity":1,"unitPrice":11}` // other unit price: 422
 					}
-					r, err := send(ctx, client, srv.URL, http.MethodPost, path, body, headers)
+					r, err := send(ctx, client, urls[w%len(urls)], http.MethodPost, path, body, headers)
 					if err != nil {
 						t.Errorf("worker %d: %v", w, err)
 					}

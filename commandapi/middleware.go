@@ -18,8 +18,10 @@ type requestInfo struct {
 	orderID  string
 	replayed bool
 	charge   float64
-	rule     string
-	internal error
+	// storeRequests is how many requests the command sent to the store.
+	storeRequests int
+	rule          string
+	internal      error
 }
 
 // infoOf returns the request's info.
@@ -49,6 +51,7 @@ func (a *API) logRequest(c echo.Context, start time.Time) {
 			slog.String("orderId", info.orderID),
 			slog.String("outcome", outcome(status, info.replayed)),
 			slog.Float64("ru", math.Round(info.charge*100)/100),
+			slog.Int("storeRequests", info.storeRequests),
 		)
 	}
 	if info.rule != "" {

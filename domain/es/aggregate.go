@@ -82,6 +82,17 @@ func (b *Base) MarkCommitted() {
 	b.committed = b.version
 }
 
+// CloneFor returns a copy of the bookkeeping for a copy of its aggregate,
+// whose events apply applies: a cache can then hand out copies of a committed
+// aggregate to decide on without a JSON round trip or a replay. Pending
+// events are copied too (payloads are immutable values).
+func (b *Base) CloneFor(apply func(Payload) error) Base {
+	c := *b
+	c.pending = append([]Payload(nil), b.pending...)
+	c.apply = apply
+	return c
+}
+
 // Record applies a new event and appends it to the pending events. The event is
 // kept only if apply accepts it, so state and pending events never disagree.
 func (b *Base) Record(p Payload) error {

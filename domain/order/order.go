@@ -185,6 +185,15 @@ func FromSnapshot(s es.Snapshot, following []es.Envelope) (*Order, error) {
 	return o, nil
 }
 
+// Clone returns an independent copy of the order, pending events included:
+// deciding on the copy never changes the original. A state cache keeps one
+// committed order per stream and decides every command on a clone of it.
+func (o *Order) Clone() *Order {
+	c := &Order{id: o.id, state: o.state.clone()}
+	c.root = o.root.CloneFor(c.apply)
+	return c
+}
+
 // ID returns the order id.
 func (o *Order) ID() string { return o.id }
 

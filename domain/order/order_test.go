@@ -172,3 +172,35 @@ func TestStateIsACopy(t *testing.T) {
 		t.Fatalf("the order changed through a copy: %+v", got)
 	}
 }
+
+// TestCloneIsIndependent decides on a clone (merging a line in place, paying)
+// and checks that the original kept its state, version and pending events,
+// and that the clone went on from the same point.
+func TestCloneIsIndependent(t *testing.T) {
+	t.Parallel()
+	o := given(t, placed(item("p-1", 1, 100, 0)))
+	if err := o.AddItem(addCmd("p-2", 1, 50, nil)); err != nil {
+		t.Fatal(err)
+	}
+	before := o.State()
+	c := o.Clone()
+	if !reflect.DeepEqual(c.State(), before) || c.Version() != o.Version() || c.CommittedVersion() != o.CommittedVersion() || len(c.Pending()) != 1 {
+		t.Fatalf("clone differs: %+v v%d/%d pending %d", c.State(), c.Version(), c.CommittedVersion(), len(c.Pending()))
+	}
+	if err := c.AddItem(addCmd("p-1", 2, 100, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Pay(payCmd(350), t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.State(); !reflect.DeepEqual(got, before) || o.Version() != 2 || len(o.Pending()) != 1 {
+		t.Fatalf("the original changed through its clone: %+v v%d pending %d", got, o.Version(), len(o.Pending()))
+	}
+	if c.Status() != order.StatusPaid || c.State().Items[0].Quantity != 3 || c.Version() != 4 || len(c.Pending()) != 3 {
+		t.Fatalf("clone after deciding: %+v v%d pending %d", c.State(), c.Version(), len(c.Pending()))
+	}
+	c.MarkCommitted()
+	if o.CommittedVersion() != 1 || c.CommittedVersion() != 4 {
+		t.Fatalf("committed versions: original %d clone %d", o.CommittedVersion(), c.CommittedVersion())
+	}
+}

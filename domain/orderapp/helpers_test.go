@@ -1,6 +1,7 @@
 package orderapp_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -27,4 +28,26 @@ func appendRaw(t testing.TB, s *memory.Store, streamID, commandID string, payloa
 	if _, err := s.AppendAs(streamID, commandID, t0, payloads...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// snapshotAt writes (and returns) the order's snapshot at a version of its stream.
+func snapshotAt(t testing.TB, s *memory.Store, orderID string, version int) es.Snapshot {
+	t.Helper()
+	ctx := context.Background()
+	loaded, err := s.Load(ctx, order.StreamID(orderID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := order.Load(orderID, loaded.Events[:version])
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := o.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteSnapshot(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"orderctx/domain/es"
@@ -40,6 +42,27 @@ type Service struct {
 	ready      func(context.Context) error
 	newEventID func() string
 	backoff    func(attempt int) time.Duration
+	cache      *Cache
+	// maxCommands bounds the command records of a cache entry.
+	maxCommands int
+
+	commands, storeRequests, chargeCents atomic.Int64
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithCache makes the service keep each order's committed state, version and
+// command records in c and decide on them without reading the store; the
+// append's version check still judges every decision (see Update). A nil
+// cache is no cache.
+func WithCache(c *Cache) Option {
+	return func(s *Service) {
+		s.cache = c
+		if c != nil {
+			s.maxCommands = c.cfg.MaxCommands
+		}
+	}
 }
 
 // NewService returns a Service that appends through store the events that reg
@@ -47,7 +70,7 @@ type Service struct {
 // is nil, store's own Ready(ctx) error method is used if it has one, and the
 // service otherwise always reports ready. A nil store, registry or clock is a
 // programming error and panics, so a half-wired service never starts.
-func NewService(store es.EventStore, reg *es.Registry, clock es.Clock, ready func(context.Context) error) *Service {
+func NewService(store es.EventStore, reg *es.Registry, clock es.Clock, ready func(context.Context) error, opts ...Option) *Service {
 	if store == nil {
 		panic("orderapp.NewService: nil event store")
 	}
@@ -64,7 +87,11 @@ func NewService(store es.EventStore, reg *es.Registry, clock es.Clock, ready fun
 			ready = func(context.Context) error { return nil }
 		}
 	}
-	return &Service{store: store, reg: reg, clock: clock, ready: ready, newEventID: es.NewEventID, backoff: jitteredBackoff}
+	s := &Service{store: store, reg: reg, clock: clock, ready: ready, newEventID: es.NewEventID, backoff: jitteredBackoff}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func jitteredBackoff(attempt int) time.Duration {
@@ -80,7 +107,9 @@ func (s *Service) Ready(ctx context.Context) error { return s.ready(ctx) }
 
 // Update runs one command against an order. It loads the order (latest
 // snapshot plus the events after it), calls decide, and appends every event
-// decide recorded in one atomic batch at the loaded version.
+// decide recorded in one atomic batch at the loaded version. decide may be
+// called more than once (after a lost race, or to confirm a cached answer)
+// and must not keep the order it is handed.
 //
 // Errors (inspect with es.ErrorCode / errors.Is):
 //   - whatever decide returns, unchanged (domain errors: invalid, not found,
@@ -96,7 +125,7 @@ func (s *Service) Ready(ctx context.Context) error { return s.ready(ctx) }
 // When opts.CommandID already committed on this stream with the same
 // RequestHash, Update appends nothing, does not call decide, and returns
 // the original result with Replayed set. With an error, the result carries
-// only RequestCharge: what the failed attempts cost, for logs.
+// only StoreRequests and RequestCharge: what the failed attempts cost, for logs.
 //
 // Every attempt first looks for opts.CommandID on the stream, so a retried
 // command is answered from what it committed. When the stream loaded without
@@ -110,27 +139,48 @@ func (s *Service) Ready(ctx context.Context) error { return s.ready(ctx) }
 // pinned ExpectedVersion turns into a stale-version precondition error,
 // because the version the caller decided on is gone; otherwise the order is
 // reloaded and decide runs again on the new state, up to MaxRetries times.
+//
+// With a cache (WithCache) a command on a cached order is decided on the
+// cached state and appended at the cached version, with no read: one store
+// request. The cache only ever saves reads, and these rules keep every
+// answer what the store alone would give (docs/command-api.md argues each):
+// a command id the entry has recorded is replayed from it; one it cannot
+// rule out (a snapshot or its bound hid older commands) is looked up with
+// FindCommand; a cached version other than ExpectedVersion, a decision that
+// writes nothing and a rejection are all confirmed by a load; a lost race
+// drops the entry and the attempt goes on from a load. An order the cache
+// does not hold is first decided as if it did not exist: if that records
+// events (placing it), they are appended at version 0, which only succeeds
+// if the stream is indeed empty; otherwise the order is loaded.
 func (s *Service) Update(ctx context.Context, orderID string, opts UpdateOptions, decide func(o *order.Order) error) (UpdateResult, error) {
 	if decide == nil {
 		return UpdateResult{}, es.Errorf(es.Internal, es.RuleCorruptHistory, "update %s: nil decide function", orderID)
 	}
+	meter := &es.Meter{}
+	res, err := s.update(es.WithMeter(ctx, meter), orderID, opts, decide)
+	res.StoreRequests, res.RequestCharge = meter.Requests(), meter.Charge()
+	s.commands.Add(1)
+	s.storeRequests.Add(int64(res.StoreRequests))
+	s.chargeCents.Add(int64(res.RequestCharge*100 + 0.5))
+	return res, err
+}
+
+func (s *Service) update(ctx context.Context, orderID string, opts UpdateOptions, decide func(o *order.Order) error) (UpdateResult, error) {
 	streamID := order.StreamID(orderID)
 	maxRetries := opts.MaxRetries
 	if maxRetries <= 0 {
 		maxRetries = DefaultMaxRetries
 	}
-	var charge float64
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return UpdateResult{RequestCharge: charge}, unavailable(err, "update %s: %v", orderID, err)
+			return UpdateResult{}, unavailable(err, "update %s: %v", orderID, err)
 		}
-		res, err := s.attempt(ctx, orderID, streamID, opts, decide, &charge)
+		res, err := s.attempt(ctx, orderID, streamID, opts, decide, attempt == 0)
 		if err == nil {
-			res.RequestCharge = charge
 			return res, nil
 		}
 		if !errors.Is(err, es.ErrConcurrency) {
-			return UpdateResult{RequestCharge: charge}, err
+			return UpdateResult{}, err
 		}
 		if opts.ExpectedVersion == nil && attempt < maxRetries {
 			// The next attempt reloads and looks for the command first.
@@ -138,7 +188,7 @@ func (s *Service) Update(ctx context.Context, orderID string, opts UpdateOptions
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return UpdateResult{RequestCharge: charge}, unavailable(ctx.Err(), "update %s: %v", orderID, ctx.Err())
+				return UpdateResult{}, unavailable(ctx.Err(), "update %s: %v", orderID, ctx.Err())
 			case <-t.C:
 			}
 			continue
@@ -146,19 +196,17 @@ func (s *Service) Update(ctx context.Context, orderID string, opts UpdateOptions
 		if opts.CommandID != "" {
 			rec, ferr := s.store.FindCommand(ctx, streamID, opts.CommandID)
 			if ferr != nil {
-				return UpdateResult{RequestCharge: charge}, fmt.Errorf("find command %s on %s: %w", opts.CommandID, streamID, ferr)
+				return UpdateResult{}, fmt.Errorf("find command %s on %s: %w", opts.CommandID, streamID, ferr)
 			}
 			if rec != nil {
-				res, err := replayed(orderID, rec, opts)
-				res.RequestCharge = charge
-				return res, err
+				return replayed(orderID, rec, opts)
 			}
 		}
 		if opts.ExpectedVersion != nil {
-			return UpdateResult{RequestCharge: charge}, &es.Error{Code: es.Precondition, Rule: es.RuleStaleVersion,
+			return UpdateResult{}, &es.Error{Code: es.Precondition, Rule: es.RuleStaleVersion,
 				Message: fmt.Sprintf("order %s changed after version %d", orderID, *opts.ExpectedVersion)}
 		}
-		return UpdateResult{RequestCharge: charge}, fmt.Errorf("update %s: gave up after %d retries: %w", orderID, maxRetries, err)
+		return UpdateResult{}, fmt.Errorf("update %s: gave up after %d retries: %w", orderID, maxRetries, err)
 	}
 }
 
@@ -169,11 +217,7 @@ func (s *Service) findCommand(ctx context.Context, stream es.Stream, commandID s
 		return nil, nil
 	}
 	if stream.Snapshot != nil {
-		rec, err := s.store.FindCommand(ctx, stream.StreamID, commandID)
-		if err != nil {
-			return nil, fmt.Errorf("find command %s on %s: %w", commandID, stream.StreamID, err)
-		}
-		return rec, nil
+		return s.lookUpCommand(ctx, stream.StreamID, commandID)
 	}
 	var rec *es.CommandRecord
 	for _, e := range stream.Events {
@@ -189,6 +233,15 @@ func (s *Service) findCommand(ctx context.Context, stream es.Stream, commandID s
 	return rec, nil
 }
 
+// lookUpCommand asks the store what commandID committed on the stream.
+func (s *Service) lookUpCommand(ctx context.Context, streamID, commandID string) (*es.CommandRecord, error) {
+	rec, err := s.store.FindCommand(ctx, streamID, commandID)
+	if err != nil {
+		return nil, fmt.Errorf("find command %s on %s: %w", commandID, streamID, err)
+	}
+	return rec, nil
+}
+
 // replayed returns the recorded result of a command that already committed:
 // Replayed for the same request hash, an es.CommandReused error for a
 // different one.
@@ -200,15 +253,100 @@ func replayed(orderID string, rec *es.CommandRecord, opts UpdateOptions) (Update
 	return UpdateResult{OrderID: orderID, Version: rec.Version, EventIDs: append([]string(nil), rec.EventIDs...), Replayed: true}, nil
 }
 
-// attempt loads the order, decides and appends once.
-func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts UpdateOptions, decide func(*order.Order) error, charge *float64) (UpdateResult, error) {
+// attempt decides and appends once: from the cached entry when there is one,
+// as a creation when the order is not cached on a first attempt, and
+// otherwise (or when either of those cannot answer alone) from a load.
+func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts UpdateOptions, decide func(*order.Order) error, first bool) (UpdateResult, error) {
+	if s.cache != nil {
+		var (
+			res  UpdateResult
+			done bool
+			err  error
+		)
+		if e := s.cache.get(streamID); e != nil {
+			res, done, err = s.fromEntry(ctx, e, orderID, opts, decide)
+		} else if first {
+			res, done, err = s.create(ctx, orderID, streamID, opts, decide)
+		}
+		if done {
+			return res, err
+		}
+	}
+	return s.fromStore(ctx, orderID, streamID, opts, decide)
+}
+
+// fromEntry runs the command on a cached entry. done is false when the store
+// must answer: the entry's version is not the expected one, the decision
+// writes nothing (a rejection or a no-op, which no append would check), or
+// another writer appended after the cached version.
+func (s *Service) fromEntry(ctx context.Context, e *cacheEntry, orderID string, opts UpdateOptions, decide func(*order.Order) error) (UpdateResult, bool, error) {
+	if opts.CommandID != "" {
+		rec, known := e.command(opts.CommandID)
+		if !known {
+			var err error
+			if rec, err = s.lookUpCommand(ctx, e.streamID, opts.CommandID); err != nil {
+				return UpdateResult{}, true, err
+			}
+		}
+		if rec != nil {
+			res, err := replayed(orderID, rec, opts)
+			return res, true, err
+		}
+	}
+	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != e.version {
+		return UpdateResult{}, false, nil
+	}
+	o := e.order.Clone()
+	if err := decide(o); err != nil || len(o.Pending()) == 0 {
+		return UpdateResult{}, false, nil
+	}
+	res, err := s.appendDecided(ctx, orderID, e.streamID, e.version, o, opts, e.commandLog)
+	if errors.Is(err, es.ErrConcurrency) {
+		return UpdateResult{}, false, nil
+	}
+	return res, true, err
+}
+
+// create decides an order the cache does not hold as if it did not exist,
+// and appends what that records at version 0: the store accepts it only if
+// the stream is empty, in which case the empty order was the true state and
+// no command can have committed on it. done is false when the decision
+// records nothing (the command needs an existing order) or the stream exists.
+func (s *Service) create(ctx context.Context, orderID, streamID string, opts UpdateOptions, decide func(*order.Order) error) (UpdateResult, bool, error) {
+	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != 0 {
+		return UpdateResult{}, false, nil
+	}
+	o := order.New(orderID)
+	if err := decide(o); err != nil || len(o.Pending()) == 0 {
+		return UpdateResult{}, false, nil
+	}
+	res, err := s.appendDecided(ctx, orderID, streamID, 0, o, opts, commandLog{})
+	if errors.Is(err, es.ErrConcurrency) {
+		return UpdateResult{}, false, nil
+	}
+	return res, true, err
+}
+
+// fromStore loads the order, looks for the command, checks the expected
+// version, decides and appends. A loaded order that exists is cached.
+func (s *Service) fromStore(ctx context.Context, orderID, streamID string, opts UpdateOptions, decide func(*order.Order) error) (UpdateResult, error) {
 	stream, err := s.store.Load(ctx, streamID)
-	*charge += stream.RequestCharge
 	if err != nil {
 		return UpdateResult{}, fmt.Errorf("load %s: %w", streamID, err)
 	}
 	if stream.StreamID == "" {
 		stream.StreamID = streamID
+	}
+	var (
+		o   *order.Order
+		log commandLog
+	)
+	if s.cache != nil && stream.Version > 0 {
+		if o, err = Rebuild(orderID, stream); err != nil {
+			return UpdateResult{}, err
+		}
+		log = logOf(stream, s.maxCommands)
+		s.cache.put(newEntry(streamID, o.Clone(), stream.Version, log))
 	}
 	rec, err := s.findCommand(ctx, stream, opts.CommandID)
 	if err != nil {
@@ -217,9 +355,10 @@ func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts Up
 	if rec != nil {
 		return replayed(orderID, rec, opts)
 	}
-	o, err := Rebuild(orderID, stream)
-	if err != nil {
-		return UpdateResult{}, err
+	if o == nil {
+		if o, err = Rebuild(orderID, stream); err != nil {
+			return UpdateResult{}, err
+		}
 	}
 	current := stream.Version
 	if opts.ExpectedVersion != nil && *opts.ExpectedVersion != current {
@@ -229,11 +368,18 @@ func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts Up
 	if err := decide(o); err != nil {
 		return UpdateResult{}, err
 	}
-	pending := o.Pending()
-	if len(pending) == 0 {
+	if len(o.Pending()) == 0 {
 		return UpdateResult{OrderID: orderID, Version: current, EventIDs: []string{}}, nil
 	}
-	envs, err := s.reg.Stamp(streamID, current, pending, es.Causation{
+	return s.appendDecided(ctx, orderID, streamID, current, o, opts, log)
+}
+
+// appendDecided stamps the events o recorded and appends them after base.
+// With a cache, a committed append replaces the stream's entry with o and
+// log plus this command; a failed one drops the entry at base (a lost race
+// proves it stale; another failure leaves the outcome unknown).
+func (s *Service) appendDecided(ctx context.Context, orderID, streamID string, base int64, o *order.Order, opts UpdateOptions, log commandLog) (UpdateResult, error) {
+	envs, err := s.reg.Stamp(streamID, base, o.Pending(), es.Causation{
 		CommandID:     opts.CommandID,
 		CorrelationID: opts.CorrelationID,
 		CausationID:   opts.CausationID,
@@ -246,14 +392,21 @@ func (s *Service) attempt(ctx context.Context, orderID, streamID string, opts Up
 		envs[i].CommandHash = opts.RequestHash
 		ids[i] = envs[i].EventID
 	}
-	ar, err := s.store.Append(ctx, streamID, current, envs)
-	*charge += ar.RequestCharge
+	ar, err := s.store.Append(ctx, streamID, base, envs)
 	if err != nil {
-		return UpdateResult{}, fmt.Errorf("append %s@%d: %w", streamID, current, err)
+		if s.cache != nil {
+			s.cache.invalidate(streamID, base, errors.Is(err, es.ErrConcurrency))
+		}
+		return UpdateResult{}, fmt.Errorf("append %s@%d: %w", streamID, base, err)
 	}
 	version := ar.Version
 	if version == 0 {
 		version = envs[len(envs)-1].Version
+	}
+	if s.cache != nil {
+		o.MarkCommitted()
+		rec := es.CommandRecord{CommandID: opts.CommandID, CommandHash: opts.RequestHash, EventIDs: slices.Clone(ids), Version: version}
+		s.cache.put(newEntry(streamID, o, version, log.with(rec, s.maxCommands)))
 	}
 	return UpdateResult{OrderID: orderID, Version: version, EventIDs: ids}, nil
 }
@@ -316,6 +469,38 @@ type UpdateResult struct {
 	Version  int64    // the stream version after the command
 	EventIDs []string // ids of the events the command appended, in order
 	Replayed bool     // true when an earlier identical command's result was returned
-	// RequestCharge is the store's cost of the command (Cosmos DB RU), for logs.
+	// StoreRequests is the number of requests the command sent to the store,
+	// failed ones included; RequestCharge is their cost (Cosmos DB RU), for
+	// logs. Both are set with an error too.
+	StoreRequests int
 	RequestCharge float64
+}
+
+// Stats are a service's counters since it started.
+type Stats struct {
+	// Commands counts Update calls; StoreRequests and RequestCharge are
+	// what they cost the store in all.
+	Commands      int64
+	StoreRequests int64
+	RequestCharge float64
+	// Cache is the state cache's counters, nil without a cache.
+	Cache *CacheStats
+}
+
+// RequestsPerCommand is the mean number of store requests per command.
+func (s Stats) RequestsPerCommand() float64 {
+	if s.Commands == 0 {
+		return 0
+	}
+	return float64(s.StoreRequests) / float64(s.Commands)
+}
+
+// Stats returns the service's counters.
+func (s *Service) Stats() Stats {
+	st := Stats{Commands: s.commands.Load(), StoreRequests: s.storeRequests.Load(), RequestCharge: float64(s.chargeCents.Load()) / 100}
+	if s.cache != nil {
+		cs := s.cache.Stats()
+		st.Cache = &cs
+	}
+	return st
 }

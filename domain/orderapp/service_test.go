@@ -40,6 +40,13 @@ func newService(t testing.TB) (*orderapp.Service, *memory.Store) {
 	return orderapp.NewService(store, reg, es.NewFixedClock(t0), nil), store
 }
 
+func newCachedService(t testing.TB, cfg orderapp.CacheConfig) (*orderapp.Service, *memory.Store) {
+	t.Helper()
+	reg := orderRegistry(t)
+	store := memory.New(reg)
+	return orderapp.NewService(store, reg, es.NewFixedClock(t0), nil, orderapp.WithCache(orderapp.NewCache(cfg))), store
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func TestServiceUpdate(t *testing.T) {
@@ -139,44 +146,65 @@ func TestServiceUpdate(t *testing.T) {
 			s.SetBeforeAppend(false, func(string, int64) error { return errBoom })
 		}, decide: placeDecision("o-1"), wantIs: errBoom, wantCode: es.Internal, wantDecides: 1},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			svc, store := newService(t)
-			if tc.setup != nil {
-				tc.setup(t, store)
-			}
-			var decides atomic.Int64
-			res, err := svc.Update(context.Background(), "o-1", tc.opts, func(o *order.Order) error {
-				decides.Add(1)
-				return tc.decide(o)
+	// Every case runs without and with a state cache: the cache may change
+	// how often decide runs (it decides an uncached order as new first, and
+	// confirms rejections with a load), never an answer or what is stored.
+	for _, cached := range []bool{false, true} {
+		for _, tc := range tests {
+			runUpdateCase(t, tc.name, cached, func(t *testing.T) {
+				var svc *orderapp.Service
+				var store *memory.Store
+				if cached {
+					svc, store = newCachedService(t, orderapp.CacheConfig{})
+				} else {
+					svc, store = newService(t)
+				}
+				if tc.setup != nil {
+					tc.setup(t, store)
+				}
+				var decides atomic.Int64
+				res, err := svc.Update(context.Background(), "o-1", tc.opts, func(o *order.Order) error {
+					decides.Add(1)
+					return tc.decide(o)
+				})
+				if tc.wantCode != "" || tc.wantIs != nil {
+					if tc.wantCode != "" && es.ErrorCode(err) != tc.wantCode {
+						t.Fatalf("err = %v (code %q), want code %q", err, es.ErrorCode(err), tc.wantCode)
+					}
+					if tc.wantRule != "" && es.ErrorRule(err) != tc.wantRule {
+						t.Fatalf("err = %v (rule %q), want rule %q", err, es.ErrorRule(err), tc.wantRule)
+					}
+					if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+						t.Fatalf("err = %v, want errors.Is %v", err, tc.wantIs)
+					}
+				} else {
+					if err != nil {
+						t.Fatalf("Update: %v", err)
+					}
+					if res.Version != tc.wantVersion || res.OrderID != "o-1" || res.Replayed != tc.wantReplay {
+						t.Fatalf("result = %+v, want version %d replayed %v", res, tc.wantVersion, tc.wantReplay)
+					}
+				}
+				if got := int(decides.Load()); !cached && got != tc.wantDecides {
+					t.Errorf("decide ran %d times, want %d", got, tc.wantDecides)
+				}
+				if got := len(store.Events(order.StreamID("o-1"))); got != tc.wantEvents {
+					t.Errorf("stream has %d events, want %d", got, tc.wantEvents)
+				}
 			})
-			if tc.wantCode != "" || tc.wantIs != nil {
-				if tc.wantCode != "" && es.ErrorCode(err) != tc.wantCode {
-					t.Fatalf("err = %v (code %q), want code %q", err, es.ErrorCode(err), tc.wantCode)
-				}
-				if tc.wantRule != "" && es.ErrorRule(err) != tc.wantRule {
-					t.Fatalf("err = %v (rule %q), want rule %q", err, es.ErrorRule(err), tc.wantRule)
-				}
-				if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
-					t.Fatalf("err = %v, want errors.Is %v", err, tc.wantIs)
-				}
-			} else {
-				if err != nil {
-					t.Fatalf("Update: %v", err)
-				}
-				if res.Version != tc.wantVersion || res.OrderID != "o-1" || res.Replayed != tc.wantReplay {
-					t.Fatalf("result = %+v, want version %d replayed %v", res, tc.wantVersion, tc.wantReplay)
-				}
-			}
-			if got := int(decides.Load()); got != tc.wantDecides {
-				t.Errorf("decide ran %d times, want %d", got, tc.wantDecides)
-			}
-			if got := len(store.Events(order.StreamID("o-1"))); got != tc.wantEvents {
-				t.Errorf("stream has %d events, want %d", got, tc.wantEvents)
-			}
-		})
+		}
 	}
+}
+
+func runUpdateCase(t *testing.T, name string, cached bool, f func(t *testing.T)) {
+	t.Helper()
+	if cached {
+		name = "cached/" + name
+	}
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		f(t)
+	})
 }
 
 func TestServiceStampsMetadata(t *testing.T) {
@@ -189,7 +217,7 @@ func TestServiceStampsMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := store.Events(order.StreamID("o-1"))
-	if len(evs) != 1 || len(res.EventIDs) != 1 || res.RequestCharge != 11 {
+	if len(evs) != 1 || len(res.EventIDs) != 1 || res.StoreRequests != 3 || res.RequestCharge != 14 {
 		t.Fatalf("events %d, result %+v", len(evs), res)
 	}
 	e := evs[0]
@@ -205,98 +233,96 @@ func TestServiceStampsMetadata(t *testing.T) {
 }
 
 func TestServiceLoadsFromSnapshot(t *testing.T) {
-	t.Parallel()
-	svc, store := newService(t)
-	ctx := context.Background()
-	for i, decide := range []func(*order.Order) error{
-		placeDecision("o-1"), addDecision("o-1", "p-1", 1, 100), addDecision("o-1", "p-2", 2, 50),
-	} {
-		if _, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: fmt.Sprint("c", i)}, decide); err != nil {
-			t.Fatal(err)
-		}
-	}
-	loaded, err := store.Load(ctx, "order-o-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := order.Load("o-1", loaded.Events[:2])
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := o.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.WriteSnapshot(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
-	var total order.Money
-	res, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "pay"}, func(o *order.Order) error {
-		total = o.Total()
-		return o.Pay(order.PayOrder{OrderID: "o-1", PaymentReference: "ref", Amount: o.Total()}, t0)
-	})
-	if err != nil || res.Version != 4 {
-		t.Fatalf("Update after snapshot = %+v, %v", res, err)
-	}
-	if total != eur(200) {
-		t.Fatalf("total from snapshot plus events = %v, want 200 EUR", total)
-	}
-	// A command inside the snapshot is found through the store, not the loaded events.
-	res, err = svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "c1"}, addDecision("o-1", "p-1", 1, 100))
-	if err != nil || !res.Replayed || res.Version != 2 {
-		t.Fatalf("retry of a command inside the snapshot = %+v, %v", res, err)
-	}
+	for _, cached := range []bool{false, true} {
+		runUpdateCase(t, "orders", cached, func(t *testing.T) {
+			svc, store := newService(t)
+			if cached {
+				svc, store = newCachedService(t, orderapp.CacheConfig{})
+			}
+			ctx := context.Background()
+			for i, decide := range []func(*order.Order) error{
+				placeDecision("o-1"), addDecision("o-1", "p-1", 1, 100), addDecision("o-1", "p-2", 2, 50),
+			} {
+				if _, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: fmt.Sprint("c", i)}, decide); err != nil {
+					t.Fatal(err)
+				}
+			}
+			snap := snapshotAt(t, store, "o-1", 2)
+			var total order.Money
+			res, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "pay"}, func(o *order.Order) error {
+				total = o.Total()
+				return o.Pay(order.PayOrder{OrderID: "o-1", PaymentReference: "ref", Amount: o.Total()}, t0)
+			})
+			if err != nil || res.Version != 4 {
+				t.Fatalf("Update after snapshot = %+v, %v", res, err)
+			}
+			if total != eur(200) {
+				t.Fatalf("total from snapshot plus events = %v, want 200 EUR", total)
+			}
+			// A command inside the snapshot is found through the store, not the loaded events.
+			res, err = svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "c1"}, addDecision("o-1", "p-1", 1, 100))
+			if err != nil || !res.Replayed || res.Version != 2 {
+				t.Fatalf("retry of a command inside the snapshot = %+v, %v", res, err)
+			}
 
-	// A snapshot of another order in this stream is corrupt history, never used silently.
-	bad := snap
-	bad.Version = 4
-	bad.State = []byte(`{"orderId":"o-2","status":"submitted","items":[]}`)
-	if err := store.WriteSnapshot(ctx, bad); err != nil {
-		t.Fatal(err)
-	}
-	_, err = svc.Update(ctx, "o-1", orderapp.UpdateOptions{}, func(*order.Order) error { return nil })
-	if es.ErrorCode(err) != es.Internal {
-		t.Fatalf("Update with a foreign snapshot: %v", err)
+			// A snapshot of another order in this stream is corrupt history, never used silently.
+			bad := snap
+			bad.Version = 4
+			bad.State = []byte(`{"orderId":"o-2","status":"submitted","items":[]}`)
+			if err := store.WriteSnapshot(ctx, bad); err != nil {
+				t.Fatal(err)
+			}
+			_, err = svc.Update(ctx, "o-1", orderapp.UpdateOptions{}, func(*order.Order) error { return nil })
+			if es.ErrorCode(err) != es.Internal {
+				t.Fatalf("Update with a foreign snapshot: %v", err)
+			}
+		})
 	}
 }
 
 func TestServiceConcurrentWriters(t *testing.T) {
-	t.Parallel()
-	svc, store := newService(t)
-	ctx := context.Background()
-	if _, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "place"}, placeDecision("o-1")); err != nil {
-		t.Fatal(err)
-	}
-	const writers = 16
-	var wg sync.WaitGroup
-	var accepted, conflicts atomic.Int64
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: fmt.Sprint("w", w), MaxRetries: 100},
-				addDecision("o-1", fmt.Sprint("p-", w), 1, 10))
-			switch {
-			case err == nil:
-				accepted.Add(1)
-			case errors.Is(err, es.ErrConcurrency):
-				conflicts.Add(1)
-			default:
-				t.Errorf("writer %d: %v", w, err)
+	for _, cached := range []bool{false, true} {
+		runUpdateCase(t, "orders", cached, func(t *testing.T) {
+			svc, store := newService(t)
+			if cached {
+				svc, store = newCachedService(t, orderapp.CacheConfig{})
 			}
-		}()
-	}
-	wg.Wait()
-	evs := store.Events("order-o-1")
-	if int64(len(evs)) != 1+accepted.Load() || accepted.Load()+conflicts.Load() != writers {
-		t.Fatalf("%d events for %d accepted, %d conflicts", len(evs), accepted.Load(), conflicts.Load())
-	}
-	seen := map[string]bool{}
-	for i, e := range evs {
-		if e.Version != int64(i+1) || seen[e.CommandID] {
-			t.Fatalf("event %d: version %d command %q (duplicate %v)", i, e.Version, e.CommandID, seen[e.CommandID])
-		}
-		seen[e.CommandID] = true
+			ctx := context.Background()
+			if _, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: "place"}, placeDecision("o-1")); err != nil {
+				t.Fatal(err)
+			}
+			const writers = 16
+			var wg sync.WaitGroup
+			var accepted, conflicts atomic.Int64
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := svc.Update(ctx, "o-1", orderapp.UpdateOptions{CommandID: fmt.Sprint("w", w), MaxRetries: 100},
+						addDecision("o-1", fmt.Sprint("p-", w), 1, 10))
+					switch {
+					case err == nil:
+						accepted.Add(1)
+					case errors.Is(err, es.ErrConcurrency):
+						conflicts.Add(1)
+					default:
+						t.Errorf("writer %d: %v", w, err)
+					}
+				}()
+			}
+			wg.Wait()
+			evs := store.Events("order-o-1")
+			if int64(len(evs)) != 1+accepted.Load() || accepted.Load()+conflicts.Load() != writers {
+				t.Fatalf("%d events for %d accepted, %d conflicts", len(evs), accepted.Load(), conflicts.Load())
+			}
+			seen := map[string]bool{}
+			for i, e := range evs {
+				if e.Version != int64(i+1) || seen[e.CommandID] {
+					t.Fatalf("event %d: version %d command %q (duplicate %v)", i, e.Version, e.CommandID, seen[e.CommandID])
+				}
+				seen[e.CommandID] = true
+			}
+		})
 	}
 }
 

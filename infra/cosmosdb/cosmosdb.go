@@ -159,7 +159,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 	}
 	conn := &Conn{Database: cfg.Database}
 	opts := &azcosmos.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Retry: policy.RetryOptions{MaxRetries: 5, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
+		Retry:            policy.RetryOptions{MaxRetries: 5, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
+		PerRetryPolicies: []policy.Policy{meterPolicy{}},
 	}}
 	var err error
 	switch {

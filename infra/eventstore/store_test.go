@@ -3,6 +3,8 @@ package eventstore_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -100,5 +102,83 @@ func TestSnapshotsOfOtherShapesAreIgnored(t *testing.T) {
 	got, err := store.Load(ctx, "s1")
 	if err != nil || got.Snapshot != nil || len(got.Events) != 2 {
 		t.Fatalf("old-shape snapshot used: %+v %v", got, err)
+	}
+}
+
+// TestRequestsPerCall counts, through the es.Meter that the connection's
+// SDK pipeline reports to, the requests each call sends to the store: a load
+// is the snapshot read and one query, whatever follows the snapshot (here
+// 260 events after it, more than two batches' worth); an append is one batch,
+// refused or not; a command lookup is one query. Every request has a charge.
+func TestRequestsPerCall(t *testing.T) {
+	t.Parallel()
+	conn := openEmbedded(t)
+	reg := storetest.Registry()
+	store := eventstore.New(conn, reg)
+	metered := func(call func(ctx context.Context) error) (int, float64) {
+		t.Helper()
+		m := &es.Meter{}
+		if err := call(es.WithMeter(context.Background(), m)); err != nil {
+			t.Fatal(err)
+		}
+		return m.Requests(), m.Charge()
+	}
+	appendN := func(stream string, from, n int) func(context.Context) error {
+		return func(ctx context.Context) error {
+			payloads := make([]es.Payload, n)
+			for i := range payloads {
+				payloads[i] = storetest.Happened{N: from + i + 1}
+			}
+			envs, err := reg.Stamp(stream, int64(from), payloads, es.Causation{CommandID: fmt.Sprint("c", from)}, timeNow(), nil)
+			if err != nil {
+				return err
+			}
+			_, err = store.Append(ctx, stream, int64(from), envs)
+			return err
+		}
+	}
+	load := func(stream string, want int64) func(context.Context) error {
+		return func(ctx context.Context) error {
+			got, err := store.Load(ctx, stream)
+			if err == nil && got.Version != want {
+				err = fmt.Errorf("loaded %s at version %d, want %d", stream, got.Version, want)
+			}
+			return err
+		}
+	}
+	if n, charge := metered(appendN("s", 0, 40)); n != 1 || charge <= 0 {
+		t.Fatalf("append: %d requests, charge %v", n, charge)
+	}
+	if n, _ := metered(load("s", 40)); n != 2 {
+		t.Fatalf("load without a snapshot: %d requests", n)
+	}
+	if err := store.WriteSnapshot(context.Background(), es.Snapshot{StreamID: "s", AggregateType: "t", SchemaVersion: 1, Version: 40, State: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for from := 40; from < 300; from += 100 {
+		if n, _ := metered(appendN("s", from, min(100, 300-from))); n != 1 {
+			t.Fatalf("append at %d: %d requests", from, n)
+		}
+	}
+	if n, charge := metered(load("s", 300)); n != 2 || charge <= 0 {
+		t.Fatalf("load with 260 events after the snapshot: %d requests, charge %v", n, charge)
+	}
+	if n, _ := metered(func(ctx context.Context) error {
+		err := appendN("s", 10, 1)(ctx)
+		if !errors.Is(err, es.ErrConcurrency) {
+			return fmt.Errorf("append at a taken version: %v", err)
+		}
+		return nil
+	}); n != 1 {
+		t.Fatalf("refused append: %d requests", n)
+	}
+	if n, _ := metered(func(ctx context.Context) error {
+		rec, err := store.FindCommand(ctx, "s", "c40")
+		if err == nil && (rec == nil || rec.Version != 140) {
+			err = fmt.Errorf("FindCommand = %+v", rec)
+		}
+		return err
+	}); n != 1 {
+		t.Fatalf("command lookup: %d requests", n)
 	}
 }

@@ -2,9 +2,12 @@
 // es.SnapshotStore in one map, for tests and for trying the command side
 // without a database. It keeps events encoded, as a real store does, so every
 // load goes through the registry and its upcasters; it passes the same
-// acceptance suite as the Cosmos DB store (infra/eventstore/storetest); and it
-// has hooks to inject the failures a caller must handle (an unreachable store,
-// a lost race, a lost acknowledgement).
+// acceptance suite as the Cosmos DB store (infra/eventstore/storetest); it
+// reports to the context's es.Meter the requests the Cosmos DB store would
+// send (a load is a snapshot read and one query, an append one batch, a
+// command lookup one query), with made-up charges; and it has hooks to
+// inject the failures a caller must handle (an unreachable store, a lost
+// race, a lost acknowledgement).
 package memory
 
 import (
@@ -34,6 +37,7 @@ type Store struct {
 
 	appends atomic.Int64 // successful appends
 	loads   atomic.Int64
+	finds   atomic.Int64
 }
 
 var _ interface {
@@ -61,16 +65,27 @@ func (m *Store) Ready(context.Context) error {
 	return nil
 }
 
+// Charges reported to the es.Meter, in the range Cosmos DB charges for small
+// documents: what a test asserts is the number of requests, not these.
+const (
+	chargeRead   = 1
+	chargeQuery  = 3
+	chargeAppend = 10
+)
+
 func (m *Store) Load(ctx context.Context, streamID string) (es.Stream, error) {
 	if err := m.check(ctx); err != nil {
 		return es.Stream{}, err
 	}
+	meter := es.MeterFrom(ctx)
+	meter.Add(chargeRead)
+	meter.Add(chargeQuery)
 	m.loads.Add(1)
 	m.mu.Lock()
 	stored := append([]es.EncodedEvent(nil), m.streams[streamID]...)
 	snap, hasSnap := m.snapshots[streamID]
 	m.mu.Unlock()
-	out := es.Stream{StreamID: streamID, RequestCharge: 1}
+	out := es.Stream{StreamID: streamID, RequestCharge: chargeRead + chargeQuery}
 	if hasSnap && snap.Version <= int64(len(stored)) {
 		s := snap
 		out.Snapshot, out.Version = &s, snap.Version
@@ -107,6 +122,7 @@ func (m *Store) Append(ctx context.Context, streamID string, expected int64, eve
 			return es.AppendResult{}, err
 		}
 	}
+	es.MeterFrom(ctx).Add(chargeAppend) // the batch is sent, whatever its outcome
 	m.mu.Lock()
 	hook, commitThenFail := m.beforeAppend, m.commitThenFail
 	m.mu.Unlock()
@@ -127,13 +143,15 @@ func (m *Store) Append(ctx context.Context, streamID string, expected int64, eve
 	if injected != nil {
 		return es.AppendResult{}, injected
 	}
-	return es.AppendResult{Version: expected + int64(len(events)), RequestCharge: 10}, nil
+	return es.AppendResult{Version: expected + int64(len(events)), RequestCharge: chargeAppend}, nil
 }
 
 func (m *Store) FindCommand(ctx context.Context, streamID, commandID string) (*es.CommandRecord, error) {
 	if err := m.check(ctx); err != nil {
 		return nil, err
 	}
+	es.MeterFrom(ctx).Add(chargeQuery)
+	m.finds.Add(1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var rec *es.CommandRecord
@@ -201,6 +219,9 @@ func (m *Store) Appends() int64 { return m.appends.Load() }
 
 // Loads counts the calls to Load.
 func (m *Store) Loads() int64 { return m.loads.Load() }
+
+// Finds counts the calls to FindCommand.
+func (m *Store) Finds() int64 { return m.finds.Load() }
 
 // Events returns the stored events of a stream, encoded.
 func (m *Store) Events(streamID string) []es.EncodedEvent {
