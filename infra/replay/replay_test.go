@@ -3,6 +3,7 @@ package replay_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -17,11 +18,17 @@ import (
 type seen struct {
 	mu  sync.Mutex
 	ids map[string]int
+	// holdAt, when set, refuses every batch once that many documents were
+	// handled, so a replay is stopped half way however fast the machine is.
+	holdAt int
 }
 
 func (s *seen) handle(_ context.Context, docs []json.RawMessage) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.holdAt > 0 && len(s.ids) >= s.holdAt {
+		return errors.New("held half way by the test")
+	}
 	for _, d := range docs {
 		var doc struct {
 			ID string `json:"id"`
@@ -88,9 +95,9 @@ func TestResumesWhereItStoppedAndStartsOverWithoutLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	first := &seen{ids: map[string]int{}}
+	first := &seen{ids: map[string]int{}, holdAt: n / 2}
 	r, done := start(t, conn, first)
-	waitFor(t, "half the feed", func() bool { return r.Progress().Processed >= n/2 })
+	waitFor(t, "half the feed", func() bool { return first.distinct() >= n/2 })
 	stop(t, r, done)
 	if got := first.distinct(); got >= n {
 		t.Fatalf("the first replay saw all %d documents before it was stopped", got)
