@@ -118,11 +118,18 @@ func (b *batch) load(ctx context.Context, e es.Envelope) (*order.Order, error) {
 	return o, nil
 }
 
-// corrupt reports a stream whose stored events cannot be decoded or applied:
-// loading it again gives the same error.
+// corrupt reports a stream whose stored events this build cannot decode or
+// apply: loading it again gives the same error, so retrying would hold the
+// range forever. An event type or schema version written by a newer build is
+// among them; parking lets the rest of the range flow, and the parked events
+// are replayed once a build that reads them runs.
 func corrupt(err error) bool {
-	rule := es.ErrorRule(err)
-	return rule == es.RuleCorruptHistory || rule == order.RuleCorruptHistory
+	switch es.ErrorRule(err) {
+	case es.RuleCorruptHistory, order.RuleCorruptHistory,
+		es.RuleUnknownEventType, es.RuleMissingUpcaster, es.RuleUnsupportedSchema:
+		return true
+	}
+	return false
 }
 
 func orderID(streamID string) string { return strings.TrimPrefix(streamID, order.StreamPrefix) }

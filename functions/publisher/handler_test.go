@@ -3,6 +3,7 @@ package publisher_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -238,5 +239,36 @@ func TestOrderCacheIsBounded(t *testing.T) {
 	}
 	if len(w.bus.published()) != 4 {
 		t.Fatalf("published %d messages, want 4", len(w.bus.published()))
+	}
+}
+
+// undecodableHistory loads like the store does when a stored event of the
+// stream cannot be read by this build.
+type undecodableHistory struct{ err error }
+
+func (h undecodableHistory) Load(context.Context, string) (es.Stream, error) {
+	return es.Stream{}, h.err
+}
+
+func TestHistoryThisBuildCannotReadIsUnmappable(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, publisher.Options{})
+	events := w.append(t, "a", placed("a"), added("a", "p1", 1, 5), added("a", "p2", 1, 5))
+	for _, sentinel := range []error{es.ErrUnknownEventType, es.ErrMissingUpcaster, es.ErrUnsupportedSchema} {
+		t.Run(es.ErrorRule(sentinel), func(t *testing.T) {
+			h, err := publisher.New(w.bus, undecodableHistory{fmt.Errorf("decode v2: %w", sentinel)}, publisher.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// v2 alone needs the order's state up to it, so the history is loaded.
+			err = h.Handle(context.Background(), events[1:2])
+			var u *publisher.UnmappableError
+			if !errors.As(err, &u) || u.Index != 0 || !errors.Is(err, sentinel) {
+				t.Fatalf("err = %v, want an *UnmappableError for event 0 caused by %v", err, sentinel)
+			}
+		})
+	}
+	if n := len(w.bus.published()); n != 0 {
+		t.Fatalf("published %d messages", n)
 	}
 }
