@@ -77,9 +77,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.closers = append(m.closers, bus.Close)
 		m.Log.Info("integration events", "bus", bus.URL)
-		if set, err = consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Log: m.Log}); err != nil {
+		if set, err = consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Getenv: m.Getenv, Log: m.Log}); err != nil {
 			return err
 		}
+		// Closed before the bus (last opened first): the PostgreSQL copy's pool.
+		m.closers = append(m.closers, set.Close)
 		if cfg.Handler, err = functions.NewHandler(app, set.Consumers, functions.Options{Log: m.Log}); err != nil {
 			return err
 		}
