@@ -9,7 +9,6 @@ package jstest_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 // suiteTimeout bounds the whole node run.
@@ -82,19 +82,6 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln, cert) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = srv.Close()
-	})
-	return "https://" + ln.Addr().String() + "/"
+	t.Cleanup(func() { _ = srv.Close() }) // runs after the listener stops
+	return "https://" + cosmostest.ServeLoopback(t, srv, cert) + "/"
 }
