@@ -55,6 +55,22 @@ describe("databases and containers", () => {
   });
 });
 
+describe("documented refusals", () => {
+  const ctx = useDatabase("refuse");
+
+  it("refuses stored procedures, triggers and UDFs with 400", async () => {
+    const container = await newContainer(ctx.database);
+    const { scripts } = container;
+    assert.equal(await statusOf(() => scripts.storedProcedures.create({ id: "sp", body: "function () {}" })), 400);
+    assert.equal(await statusOf(() => scripts.triggers.create({ id: "t", body: "function () {}", triggerOperation: "All", triggerType: "Pre" })), 400);
+    assert.equal(await statusOf(() => scripts.userDefinedFunctions.create({ id: "u", body: "function () {}" })), 400);
+  });
+
+  it("refuses users and permissions with 400", async () => {
+    assert.equal(await statusOf(() => ctx.database.users.create({ id: "u" })), 400);
+  });
+});
+
 describe("offers", () => {
   const ctx = useDatabase("offers");
   let container;
