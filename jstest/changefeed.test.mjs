@@ -83,6 +83,16 @@ describe("change feed", () => {
     assert.deepEqual(ids(items), ["t1"]);
   });
 
+  it("serves the older changeFeed(partitionKey) iterator from the beginning", async () => {
+    const it = container.items.changeFeed("p3", { startFromBeginning: true });
+    const page = await it.fetchNext();
+    assert.equal(page.statusCode, 200);
+    assert.deepEqual(page.result.map((i) => i.id), ["f3", "f9", "f15", "f21", "f27"]);
+    assert.ok(page.etag, "the page's etag is the continuation");
+    const next = await it.fetchNext();
+    assert.equal(next.statusCode, 304);
+  });
+
   it("refuses all-versions-and-deletes mode on a container without a change feed policy", async () => {
     const it = container.items.getChangeFeedIterator({
       changeFeedStartFrom: ChangeFeedStartFrom.Now(),

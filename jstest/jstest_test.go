@@ -28,7 +28,8 @@ func TestJavaScriptSDK(t *testing.T) {
 	endpoint := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), suiteTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")
+	// The files wait on the server most of the time: run several at once.
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-concurrency=4", "--test-reporter=spec")
 	cmd.Env = append(os.Environ(),
 		"COSMOS_ENDPOINT="+endpoint,
 		"COSMOS_KEY="+cosmosemu.EmulatorKey,
