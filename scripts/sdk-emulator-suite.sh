@@ -17,11 +17,12 @@
 #   SDK_SUITE_PORT     must stay 8081: the SDK tests hard-code
 #                      https://localhost:8081/ (default 8081)
 #
-# The script builds orderctx into a temp dir, starts `orderctx cosmos -memory`
-# on 127.0.0.1:8081 (HTTPS, self-signed, emulator well-known key), copies the
+# The script builds orderctx into a temp dir, starts `orderctx cosmos` with a
+# throwaway data directory on 127.0.0.1:8081 (HTTPS with the self-signed
+# certificate it keeps there, emulator well-known key), copies the
 # azcosmos module out of the read-only module cache, runs
-# `EMULATOR=1 go test -v -count=1 -run PATTERN ./...` in the copy, prints a
-# summary and exits non-zero if any test failed (or go test itself failed).
+# `EMULATOR=1 SSL_CERT_FILE=<the server's cert.pem> go test -v -count=1 -run PATTERN ./...`
+# in the copy, prints a summary and exits non-zero if any test failed (or go test itself failed).
 # The server process it started is always killed, by PID, on exit.
 set -euo pipefail
 
@@ -31,6 +32,11 @@ TIMEOUT=${SDK_SUITE_TIMEOUT:-10m}
 
 # Emulator tests that are run by default (azcosmos v1.5.0).
 INCLUDED=(
+	# emulator_cosmos_aad_test.go (Entra ID tokens minted as the emulator
+	# accepts them: see docs/cosmos-server.md)
+	TestAAD
+	TestAAD_Emulator_UsesClientOptionsAudience
+	TestAAD_Emulator_UsesAccountScope_WhenNoAudienceProvided
 	# emulator_cosmos_batch_test.go
 	TestItemTransactionalBatch
 	TestItemTransactionalBatchError
@@ -81,10 +87,6 @@ INCLUDED=(
 	TestReadMany_NullPartitionKey
 )
 # Excluded emulator tests (need something the server does not offer):
-#   TestAAD, TestAAD_Emulator_UsesClientOptionsAudience,
-#   TestAAD_Emulator_UsesAccountScope_WhenNoAudienceProvided
-#       (emulator_cosmos_aad_test.go) - AAD/Entra ID bearer-token auth; the
-#       server only accepts master-key (HMAC) signatures.
 #   TestItemIdEncodingComputeGW (emulator_cosmos_item_test.go) - talks to the
 #       emulator's compute gateway on https://localhost:8903/, which the
 #       server does not serve.
@@ -149,8 +151,11 @@ fi
 echo "==> building orderctx ($REPO)"
 (cd "$REPO" && go build -o "$WORK/orderctx" .)
 
-echo "==> starting orderctx cosmos -memory on 127.0.0.1:$PORT"
-"$WORK/orderctx" cosmos -memory -consistency Strong -addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+# A data directory rather than -memory: the server keeps its certificate
+# there, and the tests trust it as emulator users trust the emulator's (the
+# Entra ID tests' clients use the default transport, which verifies it).
+echo "==> starting orderctx cosmos on 127.0.0.1:$PORT (data in $WORK/data)"
+"$WORK/orderctx" cosmos -data "$WORK/data" -consistency Strong -addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 300); do
 	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -183,7 +188,9 @@ go mod download
 
 echo "==> go test -run '$PATTERN' (log: $LOG)"
 set +e
-EMULATOR=1 go test -v -count=1 -timeout "$TIMEOUT" -run "$PATTERN" "${EXTRA_FLAGS[@]}" ./... 2>&1 | tee "$LOG"
+# SSL_CERT_FILE makes Go trust the server's certificate (and nothing else:
+# every module is downloaded above).
+EMULATOR=1 SSL_CERT_FILE="$WORK/data/cert.pem" go test -v -count=1 -timeout "$TIMEOUT" -run "$PATTERN" "${EXTRA_FLAGS[@]}" ./... 2>&1 | tee "$LOG"
 GO_RC=${PIPESTATUS[0]}
 set -e
 

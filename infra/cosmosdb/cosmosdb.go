@@ -53,6 +53,12 @@ type Config struct {
 	// Entra ID through azidentity's DefaultAzureCredential (managed identity,
 	// workload identity, Azure CLI...).
 	Key string
+	// EmulatorToken, with an Endpoint, authenticates with Microsoft Entra ID
+	// tokens minted as the Cosmos DB Emulator accepts them, signed with Key
+	// (default: the emulator key), instead of the key itself: the keyless
+	// code path, run against the emulator or `orderctx cosmos`
+	// (COSMOS_CREDENTIAL=emulator).
+	EmulatorToken bool
 	// ManagedIdentity, with an Endpoint and no Key, uses the managed identity
 	// alone instead of the DefaultAzureCredential chain (the Functions
 	// setting <connection>__credential=managedidentity).
@@ -91,6 +97,8 @@ func ConfigFromEnv() Config {
 		DataDir:     os.Getenv("ORDERCTX_DATA"),
 		SkipCreate:  os.Getenv("COSMOS_SKIP_CREATE") == "true",
 		InsecureTLS: os.Getenv("COSMOS_INSECURE_TLS") == "true",
+		// The only value: there is no other credential to choose by name.
+		EmulatorToken: os.Getenv("COSMOS_CREDENTIAL") == "emulator",
 	}
 	return cfg
 }
@@ -179,7 +187,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		if err == nil && cfg.EmulatorAddr != "" {
 			err = conn.serveEmulator(cfg.EmulatorAddr, dir, log)
 		}
-	case cfg.Key != "":
+	case cfg.Key != "" && !cfg.EmulatorToken:
 		if cfg.InsecureTLS {
 			opts.Transport = insecureClient()
 		}
@@ -188,6 +196,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 			conn.Client, err = azcosmos.NewClientWithKey(cfg.Endpoint, cred, opts)
 		}
 	default:
+		if cfg.InsecureTLS {
+			opts.Transport = insecureClient()
+		}
 		var cred azcore.TokenCredential
 		if cred, err = tokenCredential(cfg); err == nil {
 			conn.Client, err = azcosmos.NewClient(cfg.Endpoint, cred, opts)
@@ -212,6 +223,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 
 // tokenCredential is the Microsoft Entra ID credential of a keyless config.
 func tokenCredential(cfg Config) (azcore.TokenCredential, error) {
+	if cfg.EmulatorToken {
+		key := cfg.Key
+		if key == "" {
+			key = cosmosemu.EmulatorKey
+		}
+		return emulatorToken{key: key}, nil
+	}
 	if cfg.ManagedIdentityClientID != "" {
 		return azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(cfg.ManagedIdentityClientID)})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/infra/cosmosemu"
+	"orderctx/infra/cosmosemu/cosmostest"
 )
 
 // accountDocument is the part of the database account (GET /) that clients
@@ -38,20 +39,7 @@ type accountLocation struct {
 // until the test ends and returns the port.
 func serveOnLoopback(t *testing.T, srv *cosmosemu.Server, cert *tls.Certificate) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln, cert) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	_, port, _ := net.SplitHostPort(cosmostest.ServeLoopback(t, srv, cert))
 	return port
 }
 

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"time"
 
 	"orderctx/infra/cosmosemu/store"
 )
 
 // authorize checks the master-key signature the SDKs compute over
-// verb, resource type, resource link and x-ms-date.
+// verb, resource type, resource link and x-ms-date, or a Microsoft Entra ID
+// token the way the emulator does (aad.go).
 func (s *Server) authorize(req *request) error {
 	unauthorized := func(msg string) *store.Error {
 		return &store.Error{Status: 401, Code: "Unauthorized", Message: msg}
@@ -27,8 +29,15 @@ func (s *Server) authorize(req *request) error {
 		return unauthorized("The authorization token is not URL encoded.")
 	}
 	typ, sig := tokenField(token, "type"), tokenField(token, "sig")
-	if string(typ) != "master" {
-		return unauthorized("Only master-key authorization (type=master) is supported by this server.")
+	switch string(typ) {
+	case "master":
+	case "aad":
+		if err := s.authorizeAAD(sig, time.Now()); err != nil {
+			return err
+		}
+		return nil
+	default:
+		return unauthorized("Only master-key (type=master) and Microsoft Entra ID (type=aad) authorization are supported by this server.")
 	}
 	date := req.header("x-ms-date")
 	if date == "" {

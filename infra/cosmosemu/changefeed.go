@@ -71,6 +71,9 @@ func feedRequest(req *request, c *store.Container) (store.FeedRequest, error) {
 		return fr, err
 	}
 	fr.Max = min(n, maxFeedPage)
+	// A feed range narrower than its physical range (the JavaScript SDK's
+	// change feed for a feed range) names its bounds in these headers.
+	fr.MinEPK, fr.MaxEPK = req.header("x-ms-start-epk"), req.header("x-ms-end-epk")
 	err = feedStart(req, &fr)
 	return fr, err
 }

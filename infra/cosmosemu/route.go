@@ -22,6 +22,8 @@ func (s *Server) route(req *request) error {
 	switch {
 	case n == 0 && m == http.MethodGet:
 		return s.account(req)
+	case n == 0:
+		return notFound("/")
 	case n >= 1 && segs[0] == "offers":
 		return s.offers(req)
 	case n >= 1 && segs[0] == "_emulator":
@@ -32,11 +34,14 @@ func (s *Server) route(req *request) error {
 		return s.databases(req)
 	case n == 2:
 		return s.database(req, segs[1])
-	case n == 3 && segs[2] == "colls":
+	case segs[2] != "colls":
+		// users, permissions, ...: resources Cosmos DB has and this server does not.
+		return badRequest("The resource type %q is not supported by this server.", segs[2])
+	case n == 3:
 		return s.containers(req, segs[1])
-	case n == 4 && segs[2] == "colls":
+	case n == 4:
 		return s.containerResource(req, segs[1], segs[3])
-	case n >= 5 && segs[2] == "colls":
+	default:
 		c, err := s.container(segs[1], segs[3])
 		if err != nil {
 			return err
@@ -51,7 +56,6 @@ func (s *Server) route(req *request) error {
 		}
 		return badRequest("The resource type %q is not supported by this server.", segs[4])
 	}
-	return notFound("/" + strings.Join(segs, "/"))
 }
 
 func (s *Server) container(db, coll string) (*store.Container, error) {

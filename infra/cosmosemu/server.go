@@ -53,6 +53,7 @@ type Config struct {
 type Server struct {
 	engine      *store.Engine
 	key         []byte
+	keyText     string // the key in base64, as emulator Entra ID tokens carry it
 	log         *slog.Logger
 	faults      *Faults
 	hmacs       sync.Pool
@@ -90,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 		eng.Close()
 		return nil, fmt.Errorf("unknown consistency level %q", cfg.Consistency)
 	}
-	s := &Server{engine: eng, key: key, log: cfg.Log, faults: &Faults{}, idPrefix: hex.EncodeToString(prefix[:]), consistency: cfg.Consistency}
+	s := &Server{engine: eng, key: key, keyText: cfg.Key, log: cfg.Log, faults: &Faults{}, idPrefix: hex.EncodeToString(prefix[:]), consistency: cfg.Consistency}
 	s.hmacs.New = func() any { return hmac.New(sha256.New, s.key) }
 	return s, nil
 }

@@ -369,7 +369,9 @@ func normalize(v any) (any, error) {
 
 // ParseBody decodes a patch request body, {"operations":[...]} with an
 // optional "condition" (a SQL filter such as "from c where c.n = 1" that the
-// server evaluates before applying), and validates the operations. A value
+// server evaluates before applying), or the bare array of operations that the
+// JavaScript SDK sends when it is given no condition, and validates the
+// operations. A value
 // nesting more than jsondepth.Max levels is refused; the patched item is held
 // to the same limit when it is stored. The same
 // shape is the resourceBody of a patch inside a transactional batch.
@@ -387,18 +389,21 @@ func ParseBody(b []byte) (ops []Operation, condition string, err error) {
 	if jsondepth.Exceeds(b, jsondepth.Max+valueDepth) {
 		return nil, "", badRequest("Invalid patch request: %v.", &jsondepth.Error{What: "a value"})
 	}
-	var body map[string]json.RawMessage
-	if err := json.Unmarshal(b, &body); err != nil || body == nil {
-		return nil, "", badRequest(errSyntax)
-	}
-	if raw, ok := body["condition"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &condition); err != nil {
-			return nil, "", badRequest("Invalid patch request: condition must be a string.")
+	raw := json.RawMessage(bytes.TrimSpace(b))
+	if !bytes.HasPrefix(raw, []byte("[")) {
+		var body map[string]json.RawMessage
+		if err := json.Unmarshal(b, &body); err != nil || body == nil {
+			return nil, "", badRequest(errSyntax)
 		}
-	}
-	raw, ok := body["operations"]
-	if !ok || isNull(raw) {
-		return nil, "", badRequest(errSyntax)
+		if c, ok := body["condition"]; ok && !isNull(c) {
+			if err := json.Unmarshal(c, &condition); err != nil {
+				return nil, "", badRequest("Invalid patch request: condition must be a string.")
+			}
+		}
+		var ok bool
+		if raw, ok = body["operations"]; !ok || isNull(raw) {
+			return nil, "", badRequest(errSyntax)
+		}
 	}
 	var items []map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {

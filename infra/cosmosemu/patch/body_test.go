@@ -138,6 +138,15 @@ func TestParseBody(t *testing.T) {
 	if _, cond, err := patch.ParseBody([]byte(`{"condition":null,"operations":[{"op":"remove","path":"/a"}],"extra":1}`)); err != nil || cond != "" {
 		t.Errorf("null condition: %q, %v", cond, err)
 	}
+	// The JavaScript SDK sends the operations alone when there is no condition.
+	ops, cond, err = patch.ParseBody([]byte(` [{"op":"incr","path":"/n","value":2},{"op":"remove","path":"/a"}]`))
+	if err != nil || cond != "" {
+		t.Fatalf("bare array: %q, %v", cond, err)
+	}
+	want = []patch.Operation{{Op: "incr", Path: "/n", Value: 2.0}, {Op: "remove", Path: "/a"}}
+	if !reflect.DeepEqual(ops, want) {
+		t.Errorf("bare array ops = %#v", ops)
+	}
 }
 
 func TestParseBodyErrors(t *testing.T) {
@@ -146,7 +155,8 @@ func TestParseBodyErrors(t *testing.T) {
 		{`nope`, "check syntax"},
 		{`null`, "check syntax"},
 		{`[]`, "check syntax"},
-		{`[{"op":"remove","path":"/a"}]`, "check syntax"},
+		{`[{"op":"remove"}]`, "'path' is required"},
+		{`[{"op":"remove","path":"/a"}] x`, "check syntax"},
 		{`{}`, "check syntax"},
 		{`{"operations":null}`, "check syntax"},
 		{`{"operations":{}}`, "check syntax"},

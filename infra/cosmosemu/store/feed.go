@@ -2,6 +2,8 @@ package store
 
 import (
 	"sort"
+
+	"orderctx/infra/cosmosemu/epk"
 )
 
 // FeedRequest asks for one page of a range's change feed (latest-version mode).
@@ -17,6 +19,20 @@ type FeedRequest struct {
 	Since int64
 	// Max is the page size; <= 0 means 100.
 	Max int
+	// MinEPK and MaxEPK, when MaxEPK is set, limit the page to the logical
+	// partitions whose effective partition key lies in [MinEPK, MaxEPK):
+	// a feed range narrower than its physical range.
+	MinEPK, MaxEPK string
+}
+
+// inEPKRange reports whether a change's logical partition lies in the
+// request's EPK sub-range (always, when it names none). Callers hold c.mu.
+func (c *Container) inEPKRange(req FeedRequest, d *Doc) bool {
+	if req.MaxEPK == "" {
+		return true
+	}
+	lp, ok := c.logical[d.PKKey]
+	return ok && epk.Compare(lp.epk, req.MinEPK) >= 0 && epk.Compare(lp.epk, req.MaxEPK) < 0
 }
 
 // FeedPage is one page of changes and the continuation to ask for the next.
@@ -56,7 +72,7 @@ func (c *Container) ReadFeed(req FeedRequest) (FeedPage, error) {
 		if (d.dead && d.deadAt <= durable) || (d.Expires != 0 && d.Expires <= now) || d.TS < req.Since {
 			continue
 		}
-		if req.PartitionKey != nil && d.PKKey != req.PartitionKey.Key {
+		if (req.PartitionKey != nil && d.PKKey != req.PartitionKey.Key) || !c.inEPKRange(req, d) {
 			continue
 		}
 		page.Docs = append(page.Docs, d)
