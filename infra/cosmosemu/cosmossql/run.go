@@ -22,15 +22,7 @@ func (q *Query) Run(docs []any, params map[string]any) ([]any, error) {
 		}
 		en.params[name] = normalizeParam(v)
 	}
-	top, err := q.resolveCount(q.top, "TOP", en)
-	if err != nil {
-		return nil, err
-	}
-	offset, err := q.resolveCount(q.offset, "OFFSET", en)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := q.resolveCount(q.limit, "LIMIT", en)
+	top, offset, limit, err := q.counts(en)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +89,18 @@ func (q *Query) Run(docs []any, params map[string]any) ([]any, error) {
 		results = []any{}
 	}
 	return results, nil
+}
+
+// counts resolves TOP, OFFSET and LIMIT; -1 means the clause is absent.
+func (q *Query) counts(en *env) (top, offset, limit int64, err error) {
+	if top, err = q.resolveCount(q.top, "TOP", en); err != nil {
+		return
+	}
+	if offset, err = q.resolveCount(q.offset, "OFFSET", en); err != nil {
+		return
+	}
+	limit, err = q.resolveCount(q.limit, "LIMIT", en)
+	return
 }
 
 // resolveCount turns a TOP/OFFSET/LIMIT spec into a number; -1 means the
