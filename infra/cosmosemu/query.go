@@ -79,6 +79,9 @@ func (s *Server) query(req *request, c *store.Container) error {
 	if err != nil {
 		return err
 	}
+	if isTrue(req.header("x-ms-cosmos-is-query-plan-request")) {
+		return s.queryPlan(req, c, spec)
+	}
 	return s.runQuery(req, c, spec)
 }
 
@@ -193,7 +196,7 @@ func (s *Server) pickTarget(req *request, c *store.Container, q *cosmossql.Query
 		}
 	}
 	if !hasPK {
-		err = s.readRange(req, c, q, &t, cont)
+		err = s.readRange(req, c, q, params, &t, cont)
 		return t, err
 	}
 	t.partition = true
@@ -211,8 +214,9 @@ func (s *Server) pickTarget(req *request, c *store.Container, q *cosmossql.Query
 
 // readRange sets a cross-partition query page to read the range its
 // continuation names (the first range when none), after checking that the
-// gateway would serve the query across partitions at all.
-func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query, t *queryTarget, cont *queryContinuation) error {
+// gateway would serve the query across partitions at all; its refusal
+// carries the query plan, as the gateway's does.
+func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query, params map[string]any, t *queryTarget, cont *queryContinuation) error {
 	t.ranges = c.RangeIDs()
 	if t.rangeID != "" {
 		t.ranges = []string{t.rangeID}
@@ -222,7 +226,8 @@ func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query,
 			return badRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception.")
 		}
 		if msg, sub := q.CrossPartitionRefusal(); msg != "" {
-			return &store.Error{Status: 400, SubStatus: sub, Code: "BadRequest", Message: msg + " (" + q.CrossPartitionBlocker() + ")"}
+			return &store.Error{Status: 400, SubStatus: sub, Code: "BadRequest", Message: msg + " (" + q.CrossPartitionBlocker() + ")",
+				AdditionalInfo: refusalPlan(c, q, params)}
 		}
 	}
 	if cont.Range == "" {
