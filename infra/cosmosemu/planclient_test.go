@@ -103,10 +103,24 @@ func (pc *planningClient) ranges(doc queryplan.Document) []pkRange {
 // readRange runs the per-range query to the end, page by page.
 func (pc *planningClient) readRange(query string, params map[string]any, rangeID string) []any {
 	pc.t.Helper()
+	return pc.read(query, params, rangeID, nil)
+}
+
+// readRangeWith reads a range sending extra headers.
+func (pc *planningClient) readRangeWith(query, rangeID string, extra map[string]string) []any {
+	pc.t.Helper()
+	return pc.read(query, nil, rangeID, extra)
+}
+
+func (pc *planningClient) read(query string, params map[string]any, rangeID string, extra map[string]string) []any {
+	pc.t.Helper()
 	var rows []any
 	cont := ""
 	for {
 		h := map[string]string{"x-ms-documentdb-partitionkeyrangeid": rangeID, "x-ms-max-item-count": fmt.Sprint(pc.pageSize)}
+		for k, v := range extra {
+			h[k] = v
+		}
 		if cont != "" {
 			h["x-ms-continuation"] = cont
 		}

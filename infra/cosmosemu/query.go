@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"orderctx/infra/cosmosemu/cosmossql"
@@ -233,7 +234,7 @@ func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query,
 	if cont.Range == "" {
 		cont.Range = t.ranges[0]
 	}
-	docs, err := c.RangeDocs(cont.Range)
+	docs, err := rangeDocs(req, c, cont.Range)
 	if err != nil {
 		return err
 	}
@@ -282,4 +283,15 @@ func (s *Server) writeQueryPage(req *request, c *store.Container, p queryPage, n
 	}
 	req.charge = 2.8 + float64(p.scanned)*0.05 + float64(p.size)/1024
 	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", p.out))
+}
+
+// rangeDocs reads the items of a range, or of the part of it between
+// x-ms-start-epk and x-ms-end-epk when the request reads by effective
+// partition key range (x-ms-read-key-type: EffectivePartitionKeyRange), as
+// SDKs do for a part of a range after a split.
+func rangeDocs(req *request, c *store.Container, rangeID string) ([]*store.Doc, error) {
+	if !strings.EqualFold(req.header("x-ms-read-key-type"), "EffectivePartitionKeyRange") {
+		return c.RangeDocs(rangeID)
+	}
+	return c.RangeDocsWithin(rangeID, req.header("x-ms-start-epk"), req.header("x-ms-end-epk"))
 }

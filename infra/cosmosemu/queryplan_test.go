@@ -12,6 +12,7 @@ import (
 
 	"orderctx/infra/cosmosemu"
 	"orderctx/infra/cosmosemu/cosmostest"
+	"orderctx/infra/cosmosemu/epk"
 )
 
 // The features the JavaScript SDK 4.x declares.
@@ -268,5 +269,34 @@ func TestClientsWithoutPlansStillGetTheGatewayRefusal(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(e.AdditionalErrorInfo), &plan); err != nil || !strings.Contains(plan.QueryInfo.RewrittenQuery, "AS orderByItems") {
 		t.Fatalf("additionalErrorInfo %q: %v", e.AdditionalErrorInfo, err)
+	}
+}
+
+// TestQueryOfAnEPKSubRange: a per-range query that names part of the range
+// by effective partition key (as the SDKs do after a split) reads only the
+// items whose partition keys hash into that part.
+func TestQueryOfAnEPKSubRange(t *testing.T) {
+	t.Parallel()
+	f := newPlanFixture(t)
+	r := f.multi.ranges(f.multi.plan("SELECT * FROM c", nil))[0]
+	mid, err := epk.MidpointVersion(r.Min, r.Max, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := f.multi.readRange("SELECT VALUE c.pk FROM c", nil, r.ID)
+	seen := 0
+	for _, half := range [][2]string{{r.Min, mid}, {mid, r.Max}} {
+		rows := f.multi.readRangeWith("SELECT VALUE c.pk FROM c", r.ID, map[string]string{
+			"x-ms-read-key-type": "EffectivePartitionKeyRange", "x-ms-start-epk": half[0], "x-ms-end-epk": half[1]})
+		for _, row := range rows {
+			e, _ := epk.Compute([]any{row}, 2)
+			if epk.Compare(e, half[0]) < 0 || epk.Compare(e, half[1]) >= 0 {
+				t.Fatalf("%v (EPK %s) is outside [%s, %s)", row, e, half[0], half[1])
+			}
+		}
+		seen += len(rows)
+	}
+	if seen != len(whole) || len(whole) == 0 {
+		t.Fatalf("the halves hold %d items, the range %d", seen, len(whole))
 	}
 }
