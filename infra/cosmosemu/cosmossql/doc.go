@@ -80,4 +80,15 @@
 //     server layer chose the stricter behaviour.)
 //   - Result objects are map[string]any, so encoding/json writes their keys
 //     sorted rather than in SELECT-list order as the service does.
+//
+// # Query plans
+//
+// [Query.Plan] answers what the Cosmos DB gateway's query plan says about a
+// query to SDKs that merge cross-partition results themselves: the sort
+// orders and keys, counts, groups, aggregates, the distinct type and the
+// query each partition key range runs, rewritten in the gateway's canonical
+// spelling (ORDER BY with _rid, orderByItems, payload and the
+// [OrderByFilter] placeholder; aggregates as partial results; GROUP BY with
+// groupByItems). The rewritten queries are themselves in the supported
+// language, so the server runs them like any other.
 package cosmossql
