@@ -55,7 +55,9 @@
 //     service behaviour) and come first in ascending order. Strings compare by
 //     UTF-16 code units (ordinal). Arrays and objects, which the service
 //     orders by an internal hash, are ordered structurally here; that order is
-//     deterministic but need not match the service. Ties keep input order.
+//     deterministic but need not match the service. Ties keep input order,
+//     reversed when the first key is DESC (the service scans its index
+//     backwards).
 //   - Aggregates ignore undefined arguments. COUNT of nothing is 0 and SUM of
 //     nothing is 0; AVG, MIN and MAX of nothing are undefined, so
 //     SELECT VALUE MAX(c.x) yields [] and SELECT MAX(c.x) yields [{}]. SUM and

@@ -155,3 +155,28 @@ func FuzzPlan(f *testing.F) {
 		}
 	})
 }
+
+// TestDescendingTiesComeInReverseCreationOrder: ties keep creation order
+// under an ascending first key and reverse it under a descending one, the
+// _rid order the SDKs expect when they resume an ORDER BY.
+func TestDescendingTiesComeInReverseCreationOrder(t *testing.T) {
+	t.Parallel()
+	docs := fixtureDocs(t)
+	for query, want := range map[string]string{
+		`SELECT VALUE c.id FROM c WHERE c.pk = "c" ORDER BY c.pk`:             `["5","6","7"]`,
+		`SELECT VALUE c.id FROM c WHERE c.pk = "c" ORDER BY c.pk DESC`:        `["7","6","5"]`,
+		`SELECT VALUE c.id FROM c WHERE c.pk >= "c" ORDER BY c.pk DESC, c.id`: `["8","5","6","7"]`,
+	} {
+		q, err := cosmossql.Parse(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := q.Run(docs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := mustJSON(t, got); g != want {
+			t.Errorf("%s: %s, want %s", query, g, want)
+		}
+	}
+}

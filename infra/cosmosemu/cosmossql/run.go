@@ -2,6 +2,7 @@ package cosmossql
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -134,8 +135,10 @@ func page(rs []any, offset, limit int64) []any {
 	return rs
 }
 
-// sortDocs orders documents by the ORDER BY keys; the sort is stable so
-// ties keep their input order.
+// sortDocs orders documents by the ORDER BY keys. Ties keep their input
+// (creation) order, reversed when the first key descends: the service scans
+// its index backwards then, and the SDKs that resume a cross-partition
+// ORDER BY skip tied items by _rid in that direction.
 func (q *Query) sortDocs(docs []any, en *env) ([]any, error) {
 	type keyed struct {
 		doc  any
@@ -153,6 +156,9 @@ func (q *Query) sortDocs(docs []any, en *env) ([]any, error) {
 			keys[j] = v
 		}
 		rows[i] = keyed{doc: d, keys: keys}
+	}
+	if q.orderBy[0].desc {
+		slices.Reverse(rows)
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		for k, o := range q.orderBy {
