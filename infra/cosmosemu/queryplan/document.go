@@ -9,6 +9,7 @@
 package queryplan
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"orderctx/infra/cosmosemu/cosmossql"
@@ -96,12 +97,15 @@ func list(s []string) []string {
 	return s
 }
 
-// JSON is the document as the gateway writes it.
+// JSON is the document as the gateway writes it (with < > & as they are,
+// not escaped for HTML).
 func (d Document) JSON() []byte {
-	b, err := json.Marshal(d)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
 		// Every field is a string, number, bool or list of strings.
 		panic("queryplan: marshal: " + err.Error())
 	}
-	return b
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }

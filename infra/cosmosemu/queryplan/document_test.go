@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"orderctx/infra/cosmosemu/cosmossql"
@@ -132,5 +133,18 @@ func TestDocumentsMatchRecordedGatewayAnswers(t *testing.T) {
 				t.Errorf("%s (recorded in %s)\n got  %s\n want %s", tc.Query, tc.Source, gb, tc.Document)
 			}
 		})
+	}
+}
+
+// TestJSONKeepsOperators: comparison operators stay readable in the
+// rewritten query, as in the gateway's answers.
+func TestJSONKeepsOperators(t *testing.T) {
+	t.Parallel()
+	b := planFor(t, "SELECT * FROM c WHERE c.n > 1 AND c.s < 'x' ORDER BY c.n", nil, []string{"/pk"}).JSON()
+	if !strings.Contains(string(b), `WHERE (((c.n > 1) AND (c.s < \"x\")) AND ({documentdb-formattableorderbyquery-filter}))`) {
+		t.Fatalf("operators escaped: %s", b)
+	}
+	if strings.HasSuffix(string(b), "\n") {
+		t.Fatal("trailing newline")
 	}
 }
