@@ -55,10 +55,10 @@ func newPlanFixture(t *testing.T) *planFixture {
 	if _, err := srv.SplitRange("db", "multi", "0"); err != nil {
 		t.Fatalf("split: %v", err)
 	}
-	client3 := func(coll string) *planningClient {
+	planning := func(coll string) *planningClient {
 		return &planningClient{t: t, srv: srv, coll: "dbs/db/colls/" + coll, features: jsQueryFeatures, pageSize: 4}
 	}
-	return &planFixture{srv: srv, multi: client3("multi"), oracle: client3("oracle"), sdk: multi}
+	return &planFixture{srv: srv, multi: planning("multi"), oracle: planning("oracle"), sdk: multi}
 }
 
 // expected runs the query in the one-partition container, as one range.
