@@ -18,7 +18,7 @@ import (
 var errInternal = &store.Error{Status: 500, Code: "InternalServerError", Message: "The server encountered an internal error."}
 
 // writeError writes err as Cosmos DB does: status, x-ms-substatus and a
-// {code, message} body.
+// {code, message[, additionalErrorInfo]} body.
 func (s *Server) writeError(req *request, err error) {
 	var se *store.Error
 	if !errors.As(err, &se) {
@@ -38,6 +38,10 @@ func (s *Server) writeError(req *request, err error) {
 	body = strconv.AppendQuote(body, se.Code)
 	body = append(body, `,"message":`...)
 	body = appendJSONString(body, se.Message)
+	if se.AdditionalInfo != "" {
+		body = append(body, `,"additionalErrorInfo":`...)
+		body = appendJSONString(body, se.AdditionalInfo)
+	}
 	body = append(body, '}')
 	req.write(body)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"orderctx/infra/cosmosemu/cosmossql"
@@ -78,6 +79,9 @@ func (s *Server) query(req *request, c *store.Container) error {
 	spec, err := readQuerySpec(req)
 	if err != nil {
 		return err
+	}
+	if isTrue(req.header("x-ms-cosmos-is-query-plan-request")) {
+		return s.queryPlan(req, c, spec)
 	}
 	return s.runQuery(req, c, spec)
 }
@@ -193,7 +197,7 @@ func (s *Server) pickTarget(req *request, c *store.Container, q *cosmossql.Query
 		}
 	}
 	if !hasPK {
-		err = s.readRange(req, c, q, &t, cont)
+		err = s.readRange(req, c, q, params, &t, cont)
 		return t, err
 	}
 	t.partition = true
@@ -211,8 +215,9 @@ func (s *Server) pickTarget(req *request, c *store.Container, q *cosmossql.Query
 
 // readRange sets a cross-partition query page to read the range its
 // continuation names (the first range when none), after checking that the
-// gateway would serve the query across partitions at all.
-func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query, t *queryTarget, cont *queryContinuation) error {
+// gateway would serve the query across partitions at all; its refusal
+// carries the query plan, as the gateway's does.
+func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query, params map[string]any, t *queryTarget, cont *queryContinuation) error {
 	t.ranges = c.RangeIDs()
 	if t.rangeID != "" {
 		t.ranges = []string{t.rangeID}
@@ -222,13 +227,14 @@ func (s *Server) readRange(req *request, c *store.Container, q *cosmossql.Query,
 			return badRequest("Cross partition query is required but disabled. Please set x-ms-documentdb-query-enablecrosspartition to true, specify x-ms-documentdb-partitionkey, or revise your query to avoid this exception.")
 		}
 		if msg, sub := q.CrossPartitionRefusal(); msg != "" {
-			return &store.Error{Status: 400, SubStatus: sub, Code: "BadRequest", Message: msg + " (" + q.CrossPartitionBlocker() + ")"}
+			return &store.Error{Status: 400, SubStatus: sub, Code: "BadRequest", Message: msg + " (" + q.CrossPartitionBlocker() + ")",
+				AdditionalInfo: refusalPlan(c, q, params)}
 		}
 	}
 	if cont.Range == "" {
 		cont.Range = t.ranges[0]
 	}
-	docs, err := c.RangeDocs(cont.Range)
+	docs, err := rangeDocs(req, c, cont.Range)
 	if err != nil {
 		return err
 	}
@@ -277,4 +283,15 @@ func (s *Server) writeQueryPage(req *request, c *store.Container, p queryPage, n
 	}
 	req.charge = 2.8 + float64(p.scanned)*0.05 + float64(p.size)/1024
 	s.writeRaw(req, 200, feedBody(c.RID(), "Documents", p.out))
+}
+
+// rangeDocs reads the items of a range, or of the part of it between
+// x-ms-start-epk and x-ms-end-epk when the request reads by effective
+// partition key range (x-ms-read-key-type: EffectivePartitionKeyRange), as
+// SDKs do for a part of a range after a split.
+func rangeDocs(req *request, c *store.Container, rangeID string) ([]*store.Doc, error) {
+	if !strings.EqualFold(req.header("x-ms-read-key-type"), "EffectivePartitionKeyRange") {
+		return c.RangeDocs(rangeID)
+	}
+	return c.RangeDocsWithin(rangeID, req.header("x-ms-start-epk"), req.header("x-ms-end-epk"))
 }

@@ -21,10 +21,12 @@ type paramExpr struct{ name string }
 // rootExpr references the FROM alias, i.e. the current document.
 type rootExpr struct{ name string }
 
-// memberExpr is x.name or x["name"].
+// memberExpr is x.name or x["name"]; bracket records the second spelling,
+// which the gateway keeps when it rewrites a query.
 type memberExpr struct {
-	x    expr
-	name string
+	x       expr
+	name    string
+	bracket bool
 }
 
 // indexExpr is x[i] where i is not a string literal: a number indexes an
@@ -78,19 +80,22 @@ type betweenExpr struct {
 // coalesceExpr is l ?? r.
 type coalesceExpr struct{ l, r expr }
 
-// callExpr is a call of a built-in scalar function.
+// callExpr is a call of a built-in scalar function. spelled is the name as
+// written, which rewritten queries repeat.
 type callExpr struct {
-	name string // upper case
-	fn   *builtin
-	args []expr
+	name    string // upper case
+	spelled string
+	fn      *builtin
+	args    []expr
 }
 
 // aggregateExpr is COUNT, SUM, MIN, MAX or AVG. slot indexes the accumulator
 // of the current group at run time.
 type aggregateExpr struct {
-	name string // upper case
-	arg  expr
-	slot int
+	name    string // upper case
+	spelled string // as written
+	arg     expr
+	slot    int
 }
 
 func (e *literalExpr) String() string { return formatLiteral(e.val) }
@@ -214,16 +219,19 @@ func walk(e expr, f func(expr) bool) {
 	}
 }
 
-// selectItem is one entry of a SELECT list with its output property name.
+// selectItem is one entry of a SELECT list with its output property name;
+// aliased tells whether the name was written (AS name).
 type selectItem struct {
-	e    expr
-	name string
+	e       expr
+	name    string
+	aliased bool
 }
 
-// orderItem is one ORDER BY key.
+// orderItem is one ORDER BY key; asc tells whether ASC was written.
 type orderItem struct {
 	e    expr
 	desc bool
+	asc  bool
 }
 
 // countSpec is the argument of TOP, OFFSET or LIMIT: a literal or a

@@ -55,7 +55,9 @@
 //     service behaviour) and come first in ascending order. Strings compare by
 //     UTF-16 code units (ordinal). Arrays and objects, which the service
 //     orders by an internal hash, are ordered structurally here; that order is
-//     deterministic but need not match the service. Ties keep input order.
+//     deterministic but need not match the service. Ties keep input order,
+//     reversed when the first key is DESC (the service scans its index
+//     backwards).
 //   - Aggregates ignore undefined arguments. COUNT of nothing is 0 and SUM of
 //     nothing is 0; AVG, MIN and MAX of nothing are undefined, so
 //     SELECT VALUE MAX(c.x) yields [] and SELECT MAX(c.x) yields [{}]. SUM and
@@ -80,4 +82,15 @@
 //     server layer chose the stricter behaviour.)
 //   - Result objects are map[string]any, so encoding/json writes their keys
 //     sorted rather than in SELECT-list order as the service does.
+//
+// # Query plans
+//
+// [Query.Plan] answers what the Cosmos DB gateway's query plan says about a
+// query to SDKs that merge cross-partition results themselves: the sort
+// orders and keys, counts, groups, aggregates, the distinct type and the
+// query each partition key range runs, rewritten in the gateway's canonical
+// spelling (ORDER BY with _rid, orderByItems, payload and the
+// [OrderByFilter] placeholder; aggregates as partial results; GROUP BY with
+// groupByItems). The rewritten queries are themselves in the supported
+// language, so the server runs them like any other.
 package cosmossql

@@ -35,10 +35,13 @@ var aggregateNames = map[string]bool{
 }
 
 // builtins maps upper-case function names to their implementations.
+// IS_BOOLEAN is the spelling of IS_BOOL that the .NET SDK writes into the
+// filters with which it resumes a cross-partition ORDER BY on a boolean.
 var builtins = map[string]*builtin{
 	"IS_DEFINED":   {1, 1, func(a []any) any { return !isUndefined(a[0]) }},
 	"IS_NULL":      {1, 1, func(a []any) any { return kindOf(a[0]) == kindNull }},
 	"IS_BOOL":      {1, 1, func(a []any) any { return kindOf(a[0]) == kindBool }},
+	"IS_BOOLEAN":   {1, 1, func(a []any) any { return kindOf(a[0]) == kindBool }},
 	"IS_NUMBER":    {1, 1, func(a []any) any { return kindOf(a[0]) == kindNumber }},
 	"IS_STRING":    {1, 1, func(a []any) any { return kindOf(a[0]) == kindString }},
 	"IS_ARRAY":     {1, 1, func(a []any) any { return kindOf(a[0]) == kindArray }},

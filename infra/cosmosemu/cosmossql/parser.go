@@ -16,8 +16,9 @@ type Query struct {
 	value    expr         // SELECT VALUE
 	items    []selectItem // SELECT list
 
-	hasFrom bool
-	alias   string
+	hasFrom   bool
+	container string // the name written after FROM
+	alias     string
 
 	where   expr
 	groupBy []expr
@@ -248,7 +249,7 @@ func (p *parser) parseQuery() (*Query, error) {
 			if p.acceptKeyword("DESC") {
 				item.desc = true
 			} else {
-				p.acceptKeyword("ASC")
+				item.asc = p.acceptKeyword("ASC")
 			}
 			q.orderBy = append(q.orderBy, item)
 			if !p.acceptOp(",") {
@@ -353,11 +354,11 @@ func (p *parser) parseSelection(q *Query) error {
 			if err != nil {
 				return err
 			}
-			item.name = name
+			item.name, item.aliased = name, true
 		} else if t := p.peek(); t.kind == tokIdent {
 			// The AS keyword is optional: SELECT c.a foo.
 			p.next()
-			item.name = t.text
+			item.name, item.aliased = t.text, true
 		}
 		q.items = append(q.items, item)
 		if !p.acceptOp(",") {
@@ -397,7 +398,7 @@ func (p *parser) parseFrom(q *Query) error {
 	if p.isOp(".") || p.isOp("[") {
 		return unsupported("a path expression in FROM")
 	}
-	q.hasFrom, q.alias = true, first
+	q.hasFrom, q.container, q.alias = true, first, first
 	if p.acceptKeyword("AS") {
 		name, err := p.parseIdentifier("an alias after AS")
 		if err != nil {
@@ -684,7 +685,7 @@ func (p *parser) parsePostfix() (expr, error) {
 			}
 			if lit, ok := idx.(*literalExpr); ok {
 				if s, ok := lit.val.(string); ok {
-					x = &memberExpr{x: x, name: s}
+					x = &memberExpr{x: x, name: s, bracket: true}
 					break
 				}
 			}
@@ -851,7 +852,7 @@ func (p *parser) parseCall(name token) (expr, error) {
 		if len(args) != 1 {
 			return nil, errorf("the aggregate function %s takes exactly 1 argument, got %d", upper, len(args))
 		}
-		return &aggregateExpr{name: upper, arg: args[0]}, nil
+		return &aggregateExpr{name: upper, spelled: name.text, arg: args[0]}, nil
 	}
 	fn, ok := builtins[upper]
 	if !ok {
@@ -863,5 +864,5 @@ func (p *parser) parseCall(name token) (expr, error) {
 	if len(args) < fn.minArgs || len(args) > fn.maxArgs {
 		return nil, errorf("the function %s takes %s, got %d", upper, fn.arity(), len(args))
 	}
-	return &callExpr{name: upper, fn: fn, args: args}, nil
+	return &callExpr{name: upper, spelled: name.text, fn: fn, args: args}, nil
 }

@@ -2,6 +2,7 @@ package cosmossql
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -22,15 +23,7 @@ func (q *Query) Run(docs []any, params map[string]any) ([]any, error) {
 		}
 		en.params[name] = normalizeParam(v)
 	}
-	top, err := q.resolveCount(q.top, "TOP", en)
-	if err != nil {
-		return nil, err
-	}
-	offset, err := q.resolveCount(q.offset, "OFFSET", en)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := q.resolveCount(q.limit, "LIMIT", en)
+	top, offset, limit, err := q.counts(en)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +92,18 @@ func (q *Query) Run(docs []any, params map[string]any) ([]any, error) {
 	return results, nil
 }
 
+// counts resolves TOP, OFFSET and LIMIT; -1 means the clause is absent.
+func (q *Query) counts(en *env) (top, offset, limit int64, err error) {
+	if top, err = q.resolveCount(q.top, "TOP", en); err != nil {
+		return
+	}
+	if offset, err = q.resolveCount(q.offset, "OFFSET", en); err != nil {
+		return
+	}
+	limit, err = q.resolveCount(q.limit, "LIMIT", en)
+	return
+}
+
 // resolveCount turns a TOP/OFFSET/LIMIT spec into a number; -1 means the
 // clause is absent.
 func (q *Query) resolveCount(c *countSpec, clause string, en *env) (int64, error) {
@@ -130,8 +135,10 @@ func page(rs []any, offset, limit int64) []any {
 	return rs
 }
 
-// sortDocs orders documents by the ORDER BY keys; the sort is stable so
-// ties keep their input order.
+// sortDocs orders documents by the ORDER BY keys. Ties keep their input
+// (creation) order, reversed when the first key descends: the service scans
+// its index backwards then, and the SDKs that resume a cross-partition
+// ORDER BY skip tied items by _rid in that direction.
 func (q *Query) sortDocs(docs []any, en *env) ([]any, error) {
 	type keyed struct {
 		doc  any
@@ -149,6 +156,9 @@ func (q *Query) sortDocs(docs []any, en *env) ([]any, error) {
 			keys[j] = v
 		}
 		rows[i] = keyed{doc: d, keys: keys}
+	}
+	if q.orderBy[0].desc {
+		slices.Reverse(rows)
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		for k, o := range q.orderBy {

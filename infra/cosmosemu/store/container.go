@@ -289,6 +289,12 @@ func (c *Container) PartitionKeyPaths() []string {
 	return out
 }
 
+// EffectivePartitionKey is the effective partition key (EPK) of a full
+// partition key value: the point the container's ranges are split on.
+func (c *Container) EffectivePartitionKey(values []any) (string, error) {
+	return epk.Compute(values, c.pkVersion)
+}
+
 // ID is the container id.
 func (c *Container) ID() string { return c.meta.ID }
 

@@ -6,11 +6,14 @@ import "fmt"
 // (400, 404, 409, 412, 413, 424, 410 with SubStatus 1002 for a split range,
 // 503 while closing), Code and Message the body's {code, message}. The
 // server writes it as it is; any other error is internal (500).
+// AdditionalInfo, when set, is the body's additionalErrorInfo: the gateway
+// puts the query plan there when it refuses a cross-partition query.
 type Error struct {
-	Status    int
-	SubStatus int
-	Code      string
-	Message   string
+	Status         int
+	SubStatus      int
+	Code           string
+	Message        string
+	AdditionalInfo string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }

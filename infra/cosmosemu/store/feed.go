@@ -150,6 +150,18 @@ func slicesCompactDocs(docs []*Doc) []*Doc {
 // RangeDocs returns the live items of one physical range in creation order,
 // once the range's last change is durable.
 func (c *Container) RangeDocs(rangeID string) ([]*Doc, error) {
+	return c.rangeDocs(rangeID, "", "")
+}
+
+// RangeDocsWithin returns the live items of one physical range whose
+// effective partition keys lie in [minEPK, maxEPK) (an empty maxEPK has no
+// upper bound), in creation order: what a request with the
+// x-ms-start-epk and x-ms-end-epk headers reads of a range.
+func (c *Container) RangeDocsWithin(rangeID, minEPK, maxEPK string) ([]*Doc, error) {
+	return c.rangeDocs(rangeID, minEPK, maxEPK)
+}
+
+func (c *Container) rangeDocs(rangeID, minEPK, maxEPK string) ([]*Doc, error) {
 	now := c.db.engine.now().Unix()
 	c.mu.RLock()
 	r, err := c.liveRange(rangeID)
@@ -157,11 +169,16 @@ func (c *Container) RangeDocs(rangeID string) ([]*Doc, error) {
 		c.mu.RUnlock()
 		return nil, err
 	}
+	bounded := minEPK != "" || maxEPK != ""
 	out := make([]*Doc, 0, len(r.feed)-r.garbage)
 	for _, d := range r.feed {
-		if !d.dead && (d.Expires == 0 || d.Expires > now) {
-			out = append(out, d)
+		if d.dead || (d.Expires != 0 && d.Expires <= now) {
+			continue
 		}
+		if bounded && !c.epkWithin(d, minEPK, maxEPK) {
+			continue
+		}
+		out = append(out, d)
 	}
 	observed := r.lsn
 	c.mu.RUnlock()
@@ -170,6 +187,16 @@ func (c *Container) RangeDocs(rangeID string) ([]*Doc, error) {
 	}
 	sortBySeq(out)
 	return out, nil
+}
+
+// epkWithin reports whether d's logical partition lies in [minEPK, maxEPK);
+// the caller holds c.mu.
+func (c *Container) epkWithin(d *Doc, minEPK, maxEPK string) bool {
+	lp, ok := c.logical[d.PKKey]
+	if !ok {
+		return false
+	}
+	return epk.Compare(lp.epk, minEPK) >= 0 && (maxEPK == "" || epk.Compare(lp.epk, maxEPK) < 0)
 }
 
 // RangeOf names the live range that holds a logical partition.
