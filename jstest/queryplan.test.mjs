@@ -1,21 +1,19 @@
 // Cross-partition queries that the JavaScript SDK runs from a query plan
 // (x-ms-cosmos-is-query-plan-request): ORDER BY, aggregates, DISTINCT,
 // OFFSET/LIMIT, TOP and GROUP BY across partitions, with the answers Azure
-// Cosmos DB gives. Skipped until the server answers query plans; set
-// ORDERCTX_QUERYPLAN=1 to run them.
+// Cosmos DB gives. The SDK asks for the plan (x-ms-cosmos-is-query-plan-request)
+// after the gateway's cross-partition 400, then runs the rewritten query on
+// every partition key range and merges.
 import assert from "node:assert/strict";
 import { describe, it, before } from "node:test";
 import { newContainer, useDatabase } from "./helpers.mjs";
 
-const skip = process.env.ORDERCTX_QUERYPLAN === "1" ? false : "needs query plans (set ORDERCTX_QUERYPLAN=1)";
-// Each test is marked skipped on its own, so the runner counts them.
-const planned = (name, fn) => it(name, { skip }, fn);
+const planned = (name, fn) => it(name, fn);
 
 describe("cross-partition queries with a query plan", () => {
   const ctx = useDatabase("plan");
   let container;
   before(async () => {
-    if (skip) return;
     container = await newContainer(ctx.database);
     // 20 items over 5 partition keys (spread over both physical ranges).
     for (let i = 0; i < 20; i++) {
