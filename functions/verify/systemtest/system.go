@@ -1,0 +1,248 @@
+// Package systemtest runs the whole system as separate processes for the
+// proofs that it loses nothing under crashes, faults and concurrency
+// (docs/reliability.md): the embedded store (`orderctx cosmos`), the command
+// API, the query API and funchost, each a process of one executable
+// (Launcher: a test binary that runs orderctx's commands), restartable on
+// the same address; a NATS JetStream server in the test process; the crash
+// harness's load driver, which records every acknowledged command; and
+// `orderctx verify` against those acknowledgements.
+package systemtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"orderctx/functions/pgcopy"
+	"orderctx/functions/verify"
+	"orderctx/infra/bus/natsbus"
+	"orderctx/infra/cosmosdb"
+	"orderctx/infra/cosmosemu"
+)
+
+// The components, by the orderctx command that runs each.
+const (
+	Cosmos     = "cosmos"
+	CommandAPI = "commandapi"
+	QueryAPI   = "queryapi"
+	Funchost   = "funchost"
+)
+
+// Components are every component of a System, in start order.
+var Components = []string{Cosmos, CommandAPI, QueryAPI, Funchost}
+
+// Ready bounds the wait for a started component to answer, and every
+// other wait of a system for a process.
+const Ready = 20 * time.Second
+
+// Config shapes a System.
+type Config struct {
+	// AppRoot is the Functions app root funchost hosts (host.json and the
+	// function folders): the module root.
+	AppRoot string
+	// Partitions is the physical partitions per container of the store.
+	Partitions int
+	// PostgresDSN, when set, is the PostgreSQL copy funchost keeps and
+	// verify checks.
+	PostgresDSN string
+	// LeaseExpiration of funchost: short, so a killed instance's ranges
+	// move quickly.
+	LeaseExpiration time.Duration
+}
+
+// System is the components as processes on one data directory.
+type System struct {
+	tb       testing.TB
+	cfg      Config
+	launcher *Launcher
+	dataDir  string
+	addr     map[string]string // listen address per component
+	procs    map[string]*Proc
+	natsURL  string
+	// Starts counts the starts of each component.
+	Starts map[string]int
+}
+
+// Start starts a NATS server in this process and every component, each
+// answering, through launcher.
+func Start(tb testing.TB, launcher *Launcher, cfg Config) *System {
+	tb.Helper()
+	if cfg.Partitions == 0 {
+		cfg.Partitions = 4
+	}
+	if cfg.LeaseExpiration == 0 {
+		cfg.LeaseExpiration = time.Second
+	}
+	ns, err := natsbus.StartServer(natsbus.Config{Listen: "127.0.0.1:0", Memory: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(ns.Shutdown)
+	s := &System{tb: tb, cfg: cfg, launcher: launcher, dataDir: tb.TempDir(), addr: map[string]string{},
+		procs: map[string]*Proc{}, natsURL: ns.ClientURL(), Starts: map[string]int{}}
+	tb.Cleanup(func() { launcher.ShowLogs(tb) })
+	for _, c := range Components {
+		s.addr[c] = freeAddr(tb)
+	}
+	for _, c := range Components {
+		s.Run(c)
+	}
+	return s
+}
+
+// freeAddr is a loopback address no one listens on now. A component keeps
+// it across restarts, so its clients find it again.
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// CosmosEndpoint is the store's endpoint.
+func (s *System) CosmosEndpoint() string { return "http://" + s.addr[Cosmos] + "/" }
+
+// URL is the base URL of the command API or the query API.
+func (s *System) URL(component string) string { return "http://" + s.addr[component] }
+
+// NATSURL is the broker's URL.
+func (s *System) NATSURL() string { return s.natsURL }
+
+// Proc is the running process of a component.
+func (s *System) Proc(component string) *Proc { return s.procs[component] }
+
+// Run starts a component and waits until it answers (funchost: until it
+// is started; it serves nothing).
+func (s *System) Run(component string) {
+	s.tb.Helper()
+	env := []string{"COSMOS_ENDPOINT=" + s.CosmosEndpoint(), "COSMOS_KEY=" + cosmosemu.EmulatorKey,
+		"COSMOS_DATABASE=orderctx", "NATS_URL=" + s.natsURL, pgcopy.EnvDSN + "=" + s.cfg.PostgresDSN,
+		// Nothing of the environment the tests run in may redirect them.
+		"CosmosDB=", "AzureWebJobsCosmosDB=", "CosmosDB__accountEndpoint=", "SERVICEBUS_NAMESPACE=", "SERVICEBUS_CONNECTION_STRING="}
+	var args []string
+	switch component {
+	case Cosmos:
+		args = []string{"-addr", s.addr[Cosmos], "-data", filepath.Join(s.dataDir, "cosmos"), "-http",
+			"-partitions", strconv.Itoa(s.cfg.Partitions)}
+	case CommandAPI, QueryAPI:
+		args = []string{"-addr", s.addr[component]}
+	case Funchost:
+		args = []string{"-app", s.cfg.AppRoot, "-lease-expiration", s.cfg.LeaseExpiration.String(), "-stats-every", "0",
+			"-snapshot-every", "5"}
+	}
+	s.Starts[component]++
+	p := s.launcher.Start(s.tb, component, env, append([]string{component}, args...)...)
+	s.procs[component] = p
+	if component == Funchost {
+		return
+	}
+	path := "/healthz"
+	if component == Cosmos {
+		path = "/" // any answer, even 401
+	}
+	Await(s.tb, Ready, component+" to answer", func() bool {
+		select {
+		case <-p.Exited():
+			s.tb.Fatalf("%s exited at start: %v", component, p.Err())
+		default:
+		}
+		resp, err := http.Get("http://" + s.addr[component] + path)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return component == Cosmos || resp.StatusCode == http.StatusOK
+	})
+}
+
+// Crash kills a component with SIGKILL and starts it again.
+func (s *System) Crash(component string) {
+	s.tb.Helper()
+	s.procs[component].Kill()
+	s.Run(component)
+}
+
+// Faults sends a fault rule (a cosmosemu.Fault as JSON) to the store's
+// signed control endpoint; nil removes every rule.
+func (s *System) Faults(rule []byte) { s.control(faultsMethod(rule), "faults", rule) }
+
+// Split splits a physical partition of a container and returns the
+// control endpoint's answer ({"children":[id,id]}).
+func (s *System) Split(container, rangeID string) []byte {
+	body := fmt.Appendf(nil, `{"database":"orderctx","container":%q,"range":%q}`, container, rangeID)
+	return s.control(http.MethodPost, "split", body)
+}
+
+func faultsMethod(rule []byte) string {
+	if rule == nil {
+		return http.MethodDelete
+	}
+	return http.MethodPost
+}
+
+// control sends a signed request to /_emulator/<action>; a 2xx answer's
+// body is returned, anything else fails the test.
+func (s *System) control(method, action string, body []byte) []byte {
+	s.tb.Helper()
+	out, status, err := Control(s.CosmosEndpoint(), cosmosemu.EmulatorKey, method, action, body)
+	if err != nil || status/100 != 2 {
+		s.tb.Fatalf("%s /_emulator/%s: status %d, %s %v", method, action, status, out, err)
+	}
+	return out
+}
+
+// Verify runs `orderctx verify` on the system's store, broker and copy,
+// with the acks file when one is given, and returns its output and error
+// (nil: consistent).
+func (s *System) Verify(ctx context.Context, acks string) (string, error) {
+	m := verify.NewMain()
+	var out bytes.Buffer
+	m.Out, m.Log = &out, slog.New(slog.DiscardHandler)
+	m.Store = cosmosdb.Config{Endpoint: s.CosmosEndpoint(), Key: cosmosemu.EmulatorKey, Database: "orderctx"}
+	m.NATSURL, m.PostgresDSN, m.AcksFile, m.JSON = s.natsURL, s.cfg.PostgresDSN, acks, false
+	err := m.Run(ctx)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	return out.String(), err
+}
+
+// AwaitVerified runs verify until it passes, failing tb with its last
+// output after within. A consumer still catching up shows as a stale or
+// missing view or message, which the next run no longer finds; what is
+// lost or doubled stays, and fails at the deadline.
+func (s *System) AwaitVerified(acks string, within time.Duration) string {
+	s.tb.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		out, err := s.Verify(context.Background(), acks)
+		if err == nil {
+			return out
+		}
+		if time.Now().After(deadline) {
+			s.tb.Fatalf("verify did not pass within %v: %v\n%s", within, err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Stop stops every component gracefully (SIGTERM), the store last.
+func (s *System) Stop() {
+	s.tb.Helper()
+	for i := len(Components) - 1; i >= 0; i-- {
+		c := Components[i]
+		if err := s.procs[c].Signal(sigterm, Ready); err != nil {
+			s.tb.Errorf("%s after SIGTERM: %v", c, err)
+		}
+	}
+}
