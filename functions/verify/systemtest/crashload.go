@@ -172,10 +172,15 @@ func (l *CrashLoad) life(id string, n int) {
 // status (0: no answer) and, for a 2xx, the answer. A 2xx is recorded as an
 // acknowledgement; a 4xx other than 409 and 412 as refused.
 func (l *CrashLoad) Send(method, path, key, ifMatch, body string) (int, check.Ack) {
+	return l.SendVia(l.base, method, path, key, ifMatch, body)
+}
+
+// SendVia is Send to the command API at base (another instance).
+func (l *CrashLoad) SendVia(base, method, path, key, ifMatch, body string) (int, check.Ack) {
 	deadline := time.Now().Add(l.giveUp)
 	pause := 10 * time.Millisecond
 	for {
-		status, retryAfter, ack, problem := l.once(method, path, key, ifMatch, body)
+		status, retryAfter, ack, problem := l.once(base+path, method, key, ifMatch, body)
 		switch {
 		case status/100 == 2:
 			l.ack(ack)
@@ -198,8 +203,8 @@ func (l *CrashLoad) Send(method, path, key, ifMatch, body string) (int, check.Ac
 }
 
 // once sends a request once and counts its answer.
-func (l *CrashLoad) once(method, path, key, ifMatch, body string) (status int, retryAfter time.Duration, ack check.Ack, problem string) {
-	req, err := http.NewRequestWithContext(context.Background(), method, l.base+path, bytes.NewReader([]byte(body)))
+func (l *CrashLoad) once(url, method, key, ifMatch, body string) (status int, retryAfter time.Duration, ack check.Ack, problem string) {
+	req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader([]byte(body)))
 	if err != nil {
 		panic(err)
 	}

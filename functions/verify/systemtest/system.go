@@ -125,10 +125,6 @@ func (s *System) Proc(component string) *Proc { return s.procs[component] }
 // is started; it serves nothing).
 func (s *System) Run(component string) {
 	s.tb.Helper()
-	env := []string{"COSMOS_ENDPOINT=" + s.CosmosEndpoint(), "COSMOS_KEY=" + cosmosemu.EmulatorKey,
-		"COSMOS_DATABASE=orderctx", "NATS_URL=" + s.natsURL, pgcopy.EnvDSN + "=" + s.cfg.PostgresDSN,
-		// Nothing of the environment the tests run in may redirect them.
-		"CosmosDB=", "AzureWebJobsCosmosDB=", "CosmosDB__accountEndpoint=", "SERVICEBUS_NAMESPACE=", "SERVICEBUS_CONNECTION_STRING="}
 	var args []string
 	switch component {
 	case Cosmos:
@@ -141,28 +137,56 @@ func (s *System) Run(component string) {
 			"-snapshot-every", "5"}
 	}
 	s.Starts[component]++
-	p := s.launcher.Start(s.tb, component, env, append([]string{component}, args...)...)
+	p := s.launcher.Start(s.tb, component, s.env(), append([]string{component}, args...)...)
 	s.procs[component] = p
-	if component == Funchost {
-		return
+	switch component {
+	case Funchost: // serves nothing
+	case Cosmos:
+		s.awaitAnswer(component, p, "/") // any answer, even 401
+	default:
+		s.awaitAnswer(component, p, "/healthz")
 	}
-	path := "/healthz"
-	if component == Cosmos {
-		path = "/" // any answer, even 401
-	}
-	Await(s.tb, Ready, component+" to answer", func() bool {
+}
+
+// env is every component's environment: the system's store, broker and copy.
+func (s *System) env() []string {
+	return []string{"COSMOS_ENDPOINT=" + s.CosmosEndpoint(), "COSMOS_KEY=" + cosmosemu.EmulatorKey,
+		"COSMOS_DATABASE=orderctx", "NATS_URL=" + s.natsURL, pgcopy.EnvDSN + "=" + s.cfg.PostgresDSN,
+		// Nothing of the environment the tests run in may redirect them.
+		"CosmosDB=", "AzureWebJobsCosmosDB=", "CosmosDB__accountEndpoint=", "SERVICEBUS_NAMESPACE=", "SERVICEBUS_CONNECTION_STRING="}
+}
+
+// awaitAnswer waits until the process at name's address answers path (the
+// store: anything; the APIs: 200), failing if it exits first.
+func (s *System) awaitAnswer(name string, p *Proc, path string) {
+	s.tb.Helper()
+	Await(s.tb, Ready, name+" to answer", func() bool {
 		select {
 		case <-p.Exited():
-			s.tb.Fatalf("%s exited at start: %v", component, p.Err())
+			s.tb.Fatalf("%s exited at start: %v", name, p.Err())
 		default:
 		}
-		resp, err := http.Get("http://" + s.addr[component] + path)
+		resp, err := http.Get("http://" + s.addr[name] + path)
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
-		return component == Cosmos || resp.StatusCode == http.StatusOK
+		return path == "/" || resp.StatusCode == http.StatusOK
 	})
+}
+
+// Another starts one more instance of the command API or the query API, on
+// an address of its own, and returns its base URL. It is not restarted by
+// Crash; it stops when the test ends.
+func (s *System) Another(component string) string {
+	s.tb.Helper()
+	n := s.Starts[component+"+"] + 1
+	name := fmt.Sprintf("%s+%d", component, n)
+	s.Starts[component+"+"] = n
+	s.addr[name] = freeAddr(s.tb)
+	p := s.launcher.Start(s.tb, component, s.env(), component, "-addr", s.addr[name])
+	s.awaitAnswer(name, p, "/healthz")
+	return "http://" + s.addr[name]
 }
 
 // Crash kills a component with SIGKILL and starts it again.
