@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -46,6 +48,10 @@ type LoadStats struct {
 	// Transport counts requests without an answer (connection refused or
 	// reset: the command API was down or killed mid-request).
 	Transport int
+	// Cut counts the requests among them that were sent and then lost
+	// their connection (not refused at connect): a server that stops
+	// gracefully cuts none.
+	Cut int
 	// RetryAfter503 and Bare503 split the 503 answers by whether they
 	// carried Retry-After.
 	RetryAfter503, Bare503 int
@@ -215,8 +221,13 @@ func (l *CrashLoad) once(url, method, key, ifMatch, body string) (status int, re
 	}
 	resp, err := l.client.Do(req)
 	if err != nil {
+		var op *net.OpError
+		refused := errors.As(err, &op) && op.Op == "dial"
 		l.mu.Lock()
 		l.stats.Transport++
+		if !refused {
+			l.stats.Cut++
+		}
 		l.mu.Unlock()
 		return 0, 0, ack, err.Error()
 	}
