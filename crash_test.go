@@ -52,8 +52,8 @@ func TestCrashLoopLosesNothing(t *testing.T) {
 	if len(stats.Refused) > 0 || stats.Statuses[500] > 0 || stats.Bare503 > 0 {
 		t.Fatalf("refused or given up: %d, the first %q; statuses %v (503 without Retry-After: %d)", len(stats.Refused), stats.Refused[:min(len(stats.Refused), 3)], stats.Statuses, stats.Bare503)
 	}
-	orders := awaitQueryVersions(t, sys.URL(systemtest.QueryAPI), readAcks(t, acks))
 	out := sys.AwaitVerified(acks, time.Minute)
+	orders := awaitQueryVersions(t, sys.URL(systemtest.QueryAPI), readAcks(t, acks))
 	t.Logf("%d kills (%v) in %v: %d commands acknowledged on %d orders (%d placed), statuses %v, %d requests without an answer; %s",
 		kills, sys.Starts, loadTime.Round(time.Second), stats.Acked, orders, stats.Orders, stats.Statuses, stats.Transport, out)
 }

@@ -65,8 +65,8 @@ func TestFaultsLoseNothing(t *testing.T) {
 		t.Fatalf("refused or given up: %d %q; 503 with Retry-After %d, without %d; statuses %v",
 			len(stats.Refused), stats.Refused[:min(len(stats.Refused), 3)], stats.RetryAfter503, stats.Bare503, stats.Statuses)
 	}
-	orders := awaitQueryVersions(t, sys.URL(systemtest.QueryAPI), readAcks(t, acks))
 	out := sys.AwaitVerified(acks, time.Minute)
+	orders := awaitQueryVersions(t, sys.URL(systemtest.QueryAPI), readAcks(t, acks))
 	t.Logf("faults: %d phases and a split: %d commands acknowledged on %d orders, statuses %v (503 with Retry-After: %d); %s",
 		len(phases), stats.Acked, orders, stats.Statuses, stats.RetryAfter503, out)
 }

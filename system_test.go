@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -90,27 +91,28 @@ func awaitQueryVersions(t *testing.T, base string, acks []check.Ack) int {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, id := range ids {
 		for {
-			status, version := queryOrder(t, base, id, last[id])
+			status, version, body := queryOrder(base, id, last[id])
 			if status == http.StatusOK && version >= last[id] {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("query API: order %s answered %d at version %d, want 200 at %d", id, status, version, last[id])
+				t.Fatalf("query API: order %s answered %d at version %d, want 200 at %d: %s", id, status, version, last[id], body)
 			}
 		}
 	}
 	return len(ids)
 }
 
-// queryOrder is GET /orders/{id}?minVersion=v on the query API.
-func queryOrder(t *testing.T, base, id string, minVersion int64) (int, int64) {
-	t.Helper()
+// queryOrder is GET /orders/{id}?minVersion=v on the query API: the
+// status, the version and the body.
+func queryOrder(base, id string, minVersion int64) (int, int64, string) {
 	resp, err := http.Get(fmt.Sprintf("%s/orders/%s?minVersion=%d&wait=2s", base, id, minVersion))
 	if err != nil {
-		return 0, 0
+		return 0, 0, err.Error()
 	}
 	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
 	var v struct{ Version int64 }
-	_ = json.NewDecoder(resp.Body).Decode(&v)
-	return resp.StatusCode, v.Version
+	_ = json.Unmarshal(body, &v)
+	return resp.StatusCode, v.Version, string(body)
 }
