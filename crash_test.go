@@ -54,6 +54,6 @@ func TestCrashLoopLosesNothing(t *testing.T) {
 	}
 	out := sys.AwaitVerified(acks, time.Minute)
 	orders := awaitQueryVersions(t, sys.URL(systemtest.QueryAPI), readAcks(t, acks))
-	t.Logf("%d kills (%v) in %v: %d commands acknowledged on %d orders (%d placed), statuses %v, %d requests without an answer; %s",
-		kills, sys.Starts, loadTime.Round(time.Second), stats.Acked, orders, stats.Orders, stats.Statuses, stats.Transport, out)
+	t.Logf("%d kills (%v) in %v: %d commands acknowledged on %d orders (%d placed), statuses %v, %d requests without an answer, %d replays of resent commands; %s",
+		kills, sys.Starts, loadTime.Round(time.Second), stats.Acked, orders, stats.Orders, stats.Statuses, stats.Transport, stats.Replayed, out)
 }

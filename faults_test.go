@@ -13,8 +13,10 @@ import (
 // with injected faults, one kind after the other, on the events container
 // that the command API appends to and every consumer reads: 429 with a
 // retry-after on half the requests, 503 on every request until the command
-// API has answered 503 itself, 408 after a delay on half the requests; then
-// a physical partition of the events container splits. Each phase lasts
+// API has answered 503 itself, 408 after a delay on half the requests, 408
+// after the write was done on a third of the writes (the client cannot tell
+// it from a write that did not happen); then a physical partition of the
+// events container splits. Each phase lasts
 // until further commands have been acknowledged. Afterwards verify passes
 // against the acknowledgements (nothing lost, nothing applied twice), every
 // acknowledged order reads back from the query API at its version, and the
@@ -42,11 +44,15 @@ func TestFaultsLoseNothing(t *testing.T) {
 		{name: "503", rule: `{"pathContains":"/colls/events/docs","status":503}`,
 			until: func(s systemtest.LoadStats) bool { return s.RetryAfter503 > 0 }},
 		{name: "408 after 20 ms", rule: `{"pathContains":"/colls/events/docs","status":408,"latencyMs":20,"rate":0.5}`},
+		// The append is done, and then answered 408: the client's resend of
+		// the command must be recognised, not applied again.
+		{name: "408 after the write", rule: `{"method":"POST","pathContains":"/colls/events/docs","status":408,"after":true,"rate":0.3}`,
+			until: func(s systemtest.LoadStats) bool { return s.Replayed >= 5 }},
 	}
 	for _, p := range phases {
 		sys.Faults([]byte(p.rule))
 		if p.until != nil {
-			systemtest.Await(t, time.Minute, "the command API to answer "+p.name, func() bool { return p.until(load.Stats()) })
+			systemtest.Await(t, time.Minute, "the command API's answers under "+p.name, func() bool { return p.until(load.Stats()) })
 		} else {
 			progress("commands acknowledged under "+p.name, 30)
 		}
@@ -67,6 +73,6 @@ func TestFaultsLoseNothing(t *testing.T) {
 	}
 	out := sys.AwaitVerified(acks, time.Minute)
 	orders := awaitQueryVersions(t, sys.URL(systemtest.QueryAPI), readAcks(t, acks))
-	t.Logf("faults: %d phases and a split: %d commands acknowledged on %d orders, statuses %v (503 with Retry-After: %d); %s",
-		len(phases), stats.Acked, orders, stats.Statuses, stats.RetryAfter503, out)
+	t.Logf("faults: %d phases and a split: %d commands acknowledged on %d orders, statuses %v (503 with Retry-After: %d, replays of resent commands: %d); %s",
+		len(phases), stats.Acked, orders, stats.Statuses, stats.RetryAfter503, stats.Replayed, out)
 }

@@ -61,6 +61,9 @@ type LoadStats struct {
 	Refused []string
 	// Conflicts counts 409 and 412 answers.
 	Conflicts int
+	// Replayed counts 2xx answers with Idempotent-Replayed: true: a resent
+	// command the store already held.
+	Replayed int
 }
 
 // LoadConfig shapes a CrashLoad.
@@ -262,6 +265,8 @@ func (l *CrashLoad) count(resp *http.Response) {
 		l.stats.Bare503++
 	case resp.StatusCode == http.StatusConflict || resp.StatusCode == http.StatusPreconditionFailed:
 		l.stats.Conflicts++
+	case resp.StatusCode/100 == 2 && resp.Header.Get("Idempotent-Replayed") == "true":
+		l.stats.Replayed++
 	}
 }
 

@@ -89,7 +89,7 @@ func Start(tb testing.TB, launcher *Launcher, cfg Config) *System {
 		procs: map[string]*Proc{}, natsURL: ns.ClientURL(), Starts: map[string]int{}}
 	tb.Cleanup(func() { launcher.ShowLogs(tb) })
 	for _, c := range Components {
-		s.addr[c] = freeAddr(tb)
+		s.addr[c] = FreeAddr(tb)
 	}
 	for _, c := range Components {
 		s.Run(c)
@@ -97,9 +97,9 @@ func Start(tb testing.TB, launcher *Launcher, cfg Config) *System {
 	return s
 }
 
-// freeAddr is a loopback address no one listens on now. A component keeps
+// FreeAddr is a loopback address no one listens on now. A component keeps
 // it across restarts, so its clients find it again.
-func freeAddr(tb testing.TB) string {
+func FreeAddr(tb testing.TB) string {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -183,7 +183,7 @@ func (s *System) Another(component string) string {
 	n := s.Starts[component+"+"] + 1
 	name := fmt.Sprintf("%s+%d", component, n)
 	s.Starts[component+"+"] = n
-	s.addr[name] = freeAddr(s.tb)
+	s.addr[name] = FreeAddr(s.tb)
 	p := s.launcher.Start(s.tb, component, s.env(), component, "-addr", s.addr[name])
 	s.awaitAnswer(name, p, "/healthz")
 	return "http://" + s.addr[name]
