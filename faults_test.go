@@ -61,6 +61,9 @@ func TestFaultsLoseNothing(t *testing.T) {
 	}
 	sys.Split("events", "0")
 	progress("commands acknowledged after the split", 30)
+	if n := sys.FaultsInjected(); n < len(phases) {
+		t.Fatalf("the store injected %d faults in %d phases", n, len(phases))
+	}
 	stats := load.Stop()
 	for status, n := range stats.Statuses {
 		if status/100 != 2 && status != 503 {
@@ -73,6 +76,6 @@ func TestFaultsLoseNothing(t *testing.T) {
 	}
 	out := sys.AwaitVerified(acks, time.Minute)
 	orders := awaitQueryVersions(t, sys.URL(systemtest.QueryAPI), readAcks(t, acks))
-	t.Logf("faults: %d phases and a split: %d commands acknowledged on %d orders, statuses %v (503 with Retry-After: %d, replays of resent commands: %d); %s",
-		len(phases), stats.Acked, orders, stats.Statuses, stats.RetryAfter503, stats.Replayed, out)
+	t.Logf("faults: %d phases and a split, %d faults injected: %d commands acknowledged on %d orders, statuses %v (503 with Retry-After: %d, replays of resent commands: %d); %s",
+		len(phases), sys.FaultsInjected(), stats.Acked, orders, stats.Statuses, stats.RetryAfter503, stats.Replayed, out)
 }

@@ -16,6 +16,7 @@ import (
 //	POST /_emulator/split   {"database","container","range"}   -> 200 {"children":[id,id]}
 //	POST /_emulator/faults  a Fault as JSON                     -> 204 (adds a rule; "after": true serves, then fails the answer)
 //	DELETE /_emulator/faults                                    -> 204 (removes every rule)
+//	GET /_emulator/faults                                       -> 200 {"injected":n} (rules fired since start)
 func (s *Server) admin(req *request) error {
 	action := ""
 	if len(req.segs) == 2 {
@@ -26,6 +27,8 @@ func (s *Server) admin(req *request) error {
 		return s.adminSplit(req)
 	case action == "faults" && req.method == http.MethodPost:
 		return s.adminAddFault(req)
+	case action == "faults" && req.method == http.MethodGet:
+		return s.writeJSON(req, http.StatusOK, map[string]int{"injected": s.faults.Injected()})
 	case action == "faults" && req.method == http.MethodDelete:
 		s.faults.Clear()
 		s.writeStatus(req, http.StatusNoContent)

@@ -37,9 +37,10 @@ type Fault struct {
 
 // Faults holds the active rules. The zero value has none.
 type Faults struct {
-	mu    sync.Mutex
-	rules []*Fault
-	n     atomic.Int32 // number of rules, read without the lock on the hot path
+	mu       sync.Mutex
+	rules    []*Fault
+	injected int          // rules fired since the server started, cleared or not
+	n        atomic.Int32 // number of rules, read without the lock on the hot path
 }
 
 // Add activates a rule.
@@ -70,6 +71,14 @@ func (f *Faults) Fired() int {
 	return n
 }
 
+// Injected reports how many times rules have fired since the server
+// started, including rules cleared since.
+func (f *Faults) Injected() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.injected
+}
+
 func (f *Faults) match(req *request) *Fault {
 	if f.n.Load() == 0 {
 		return nil
@@ -93,6 +102,7 @@ func (f *Faults) match(req *request) *Fault {
 			continue
 		}
 		rule.fired++
+		f.injected++
 		c := *rule
 		return &c
 	}

@@ -84,6 +84,10 @@ func TestFaultAfterServing(t *testing.T) {
 	if _, err := c.CreateItem(ctx, pk, cosmostest.Item("a", "p", nil), nil); cosmostest.StatusOf(err) != http.StatusConflict {
 		t.Fatalf("creating it again: %v, want 409", err)
 	}
+	srv.Faults().Clear()
+	if srv.Faults().Injected() != 1 {
+		t.Fatalf("injected %d faults, want 1 (counted past Clear)", srv.Faults().Injected())
+	}
 }
 
 func TestSplitFaultOnChangeFeedIsRecovered(t *testing.T) {

@@ -11,6 +11,7 @@ package systemtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -199,6 +200,16 @@ func (s *System) Crash(component string) {
 // Faults sends a fault rule (a cosmosemu.Fault as JSON) to the store's
 // signed control endpoint; nil removes every rule.
 func (s *System) Faults(rule []byte) { s.control(faultsMethod(rule), "faults", rule) }
+
+// FaultsInjected is how many faults the store has injected since it started.
+func (s *System) FaultsInjected() int {
+	s.tb.Helper()
+	var out struct{ Injected int }
+	if err := json.Unmarshal(s.control(http.MethodGet, "faults", nil), &out); err != nil {
+		s.tb.Fatal(err)
+	}
+	return out.Injected
+}
 
 // Split splits a physical partition of a container and returns the
 // control endpoint's answer ({"children":[id,id]}).
