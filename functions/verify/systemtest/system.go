@@ -190,11 +190,26 @@ func (s *System) Another(component string) string {
 	return "http://" + s.addr[name]
 }
 
-// Crash kills a component with SIGKILL and starts it again.
+// Crash kills a component with SIGKILL and starts it again. It first
+// fails the test if any component has exited on its own.
 func (s *System) Crash(component string) {
 	s.tb.Helper()
+	s.CheckRunning()
 	s.procs[component].Kill()
 	s.Run(component)
+}
+
+// CheckRunning fails the test if a component has exited without being
+// killed or stopped: nothing restarts it, so the system would stall.
+func (s *System) CheckRunning() {
+	s.tb.Helper()
+	for _, c := range Components {
+		select {
+		case <-s.procs[c].Exited():
+			s.tb.Fatalf("%s exited on its own (%v); its log: %s", c, s.procs[c].Err(), s.procs[c].Log)
+		default:
+		}
+	}
 }
 
 // Faults sends a fault rule (a cosmosemu.Fault as JSON) to the store's
@@ -258,6 +273,7 @@ func (s *System) Verify(ctx context.Context, acks string) (string, error) {
 // lost or doubled stays, and fails at the deadline.
 func (s *System) AwaitVerified(acks string, within time.Duration) string {
 	s.tb.Helper()
+	s.CheckRunning()
 	deadline := time.Now().Add(within)
 	for {
 		out, err := s.Verify(context.Background(), acks)
