@@ -9,12 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 )
-
-// sigterm is the graceful stop of every command.
-var sigterm = syscall.SIGTERM
 
 // Control sends a request to the embedded store's control endpoint
 // /_emulator/<action> at endpoint, signed with key as the SDKs sign

@@ -116,12 +116,6 @@ func (s *System) CosmosEndpoint() string { return "http://" + s.addr[Cosmos] + "
 // URL is the base URL of the command API or the query API.
 func (s *System) URL(component string) string { return "http://" + s.addr[component] }
 
-// NATSURL is the broker's URL.
-func (s *System) NATSURL() string { return s.natsURL }
-
-// Proc is the running process of a component.
-func (s *System) Proc(component string) *Proc { return s.procs[component] }
-
 // Run starts a component and waits until it answers (funchost: until it
 // is started; it serves nothing).
 func (s *System) Run(component string) {
@@ -284,16 +278,5 @@ func (s *System) AwaitVerified(acks string, within time.Duration) string {
 			s.tb.Fatalf("verify did not pass within %v: %v\n%s", within, err, out)
 		}
 		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// Stop stops every component gracefully (SIGTERM), the store last.
-func (s *System) Stop() {
-	s.tb.Helper()
-	for i := len(Components) - 1; i >= 0; i-- {
-		c := Components[i]
-		if err := s.procs[c].Signal(sigterm, Ready); err != nil {
-			s.tb.Errorf("%s after SIGTERM: %v", c, err)
-		}
 	}
 }
