@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -39,7 +38,7 @@ func startDev(t *testing.T, l *systemtest.Launcher, dir string, prev *devProc) *
 	t.Helper()
 	d := prev
 	if d == nil {
-		d = &devProc{dir: dir, command: freeAddr(t), query: freeAddr(t), nats: freeAddr(t), emulator: freeAddr(t)}
+		d = &devProc{dir: dir, command: systemtest.FreeAddr(t), query: systemtest.FreeAddr(t), nats: systemtest.FreeAddr(t), emulator: systemtest.FreeAddr(t)}
 	}
 	d.Proc = l.Start(t, "dev", nil, "dev", "-data", dir, "-app", ".", "-addr", d.command, "-query-addr", d.query,
 		"-nats-listen", d.nats, "-emulator", "-emulator-addr", d.emulator, "-snapshot-every", "3")
@@ -54,16 +53,6 @@ func startDev(t *testing.T, l *systemtest.Launcher, dir string, prev *devProc) *
 		})
 	}
 	return d
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // stop sends SIGINT (Ctrl-C) and fails unless dev exits 0 within 20 s.
