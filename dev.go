@@ -29,19 +29,22 @@ const devEmulatorAddr = "127.0.0.1:8081"
 // store's emulator-compatible endpoint on https://localhost:8081.
 // COSMOS_ENDPOINT is ignored here: dev never touches a real account.
 type dev struct {
-	store      cosmosdb.Config
-	emulator   bool
-	reset      bool
-	appRoot    string
-	natsListen string
-	command    *commandapi.Main
-	query      *queryapi.Main
-	closers    []func() error
+	store    cosmosdb.Config
+	emulator bool
+	// emulatorAddr is where -emulator serves (devEmulatorAddr unless told).
+	emulatorAddr  string
+	snapshotEvery int64
+	reset         bool
+	appRoot       string
+	natsListen    string
+	command       *commandapi.Main
+	query         *queryapi.Main
+	closers       []func() error
 }
 
 func newDev() *dev {
 	return &dev{store: cosmosdb.Config{Database: "orderctx", DataDir: ".orderctx"}, appRoot: ".",
-		natsListen: natsbus.DefaultListen, command: commandapi.NewMain(), query: queryapi.NewMain()}
+		natsListen: natsbus.DefaultListen, emulatorAddr: devEmulatorAddr, command: commandapi.NewMain(), query: queryapi.NewMain()}
 }
 
 func (d *dev) ParseFlags(args []string) error {
@@ -51,6 +54,8 @@ func (d *dev) ParseFlags(args []string) error {
 	fs.StringVar(&d.natsListen, "nats-listen", d.natsListen, "listen address of the embedded NATS JetStream server")
 	fs.StringVar(&d.appRoot, "app", d.appRoot, "Functions app root (host.json and the function folders)")
 	fs.BoolVar(&d.emulator, "emulator", false, "also serve the embedded store at https://localhost:8081 (the emulator's address and key)")
+	fs.StringVar(&d.emulatorAddr, "emulator-addr", d.emulatorAddr, "where -emulator serves the store")
+	fs.Int64Var(&d.snapshotEvery, "snapshot-every", 0, "snapshot an order every N events (0: 50)")
 	fs.StringVar(&d.store.DataDir, "data", d.store.DataDir, "data directory of the embedded store and the broker")
 	fs.BoolVar(&d.store.Memory, "memory", false, "keep everything in memory (nothing survives a restart)")
 	fs.BoolVar(&d.reset, "reset", false, "delete the data directory first")
@@ -64,7 +69,7 @@ func (d *dev) Run(ctx context.Context) error {
 		}
 	}
 	if d.emulator {
-		d.store.EmulatorAddr = devEmulatorAddr
+		d.store.EmulatorAddr = d.emulatorAddr
 	}
 	log := slog.Default()
 	conn, err := cosmosdb.Open(ctx, d.store, log)
@@ -106,7 +111,7 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 		return nil, nil, err
 	}
 	d.closers = append(d.closers, bus.Close)
-	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Getenv: os.Getenv, Log: log})
+	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Getenv: os.Getenv, Log: log, SnapshotEvery: d.snapshotEvery})
 	if err != nil {
 		return nil, nil, err
 	}

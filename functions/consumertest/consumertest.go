@@ -73,10 +73,12 @@ func (w *World) Workload(tb testing.TB, seed uint64, prefix string, orders, comm
 		ids[i] = fmt.Sprintf("o-%s-%d", prefix, i)
 	}
 	placed := map[string]bool{}
-	for range commands {
+	for n := range commands {
 		id := ids[g.Rand().IntN(orders)]
 		now := w.Clock.Advance(time.Second)
-		_, err := w.Service.Update(context.Background(), id, orderapp.UpdateOptions{}, func(o *order.Order) error {
+		// Every command carries an id, as the command API gives each one.
+		opts := orderapp.UpdateOptions{CommandID: fmt.Sprintf("%s-c%d", prefix, n)}
+		_, err := w.Service.Update(context.Background(), id, opts, func(o *order.Order) error {
 			_, err := g.Decide(o, now)
 			return err
 		})

@@ -37,13 +37,13 @@ func TestKilledProcessesRangesAreTakenOver(t *testing.T) {
 			r.round("kill", 1)
 			r.await("every process to hold leases of every function", func() bool { return r.sharedBy(procs...) })
 			r.round("kill", 2)
-			procs[0].kill() // while the round just written is being processed
+			procs[0].Kill() // while the round just written is being processed
 			r.round("kill", 3)
 			r.await("the survivors to take over the killed process's leases", func() bool { return r.sharedBy(procs[1:]...) })
 			r.round("kill", 4)
 			r.verify(nil)
 			for _, p := range procs[1:] {
-				p.stop(t)
+				stop(t, p)
 			}
 			for _, l := range r.leases() {
 				if l.PID != 0 {
@@ -102,7 +102,7 @@ func TestCrashLoopEndsInTheSameState(t *testing.T) {
 		p := r.start()
 		r.await("the new process to hold every lease", func() bool { return r.sharedBy(p) })
 		r.world.Workload(t, uint64(i), fmt.Sprintf("crash-%d", i), orders, 10+rng.IntN(round))
-		p.kill()
+		p.Kill()
 	}
 	r.start()
 	r.round("crash", 99)
@@ -124,7 +124,7 @@ func TestOverHTTPToAHandlerProcess(t *testing.T) {
 	procs := []*proc{r.start("-handler-url", handler), r.start("-handler-url", handler)}
 	r.round("http", 1)
 	r.await("both processes to hold leases of every function", func() bool { return r.sharedBy(procs...) })
-	procs[0].kill()
+	procs[0].Kill()
 	r.round("http", 2)
 	r.verify(nil)
 }

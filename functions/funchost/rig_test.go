@@ -1,17 +1,10 @@
 package funchost_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +20,7 @@ import (
 
 	"orderctx/functions/consumertest"
 	"orderctx/functions/invoke"
+	"orderctx/functions/verify/systemtest"
 	"orderctx/infra/bus/natsbus"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/cosmosdb/cosmosdbtest"
@@ -60,9 +54,8 @@ type rig struct {
 	world    *consumertest.World // the write side
 	endpoint string              // the store over HTTP
 	natsURL  string
-	logs     string // the processes' logs, shown when the test fails
-	started  int
-	js       jetstream.JetStream // a client of the broker, once connected
+	procs    *systemtest.Launcher // starts the processes; their logs are shown when the test fails
+	js       jetstream.JetStream  // a client of the broker, once connected
 }
 
 // newRig starts an in-memory store with partitions physical partitions per
@@ -88,34 +81,21 @@ func newRig(t *testing.T, partitions int) *rig {
 	}
 	t.Cleanup(ns.Shutdown)
 	r := &rig{t: t, conn: conn, world: consumertest.On(t, conn), endpoint: "http://" + ln.Addr().String() + "/",
-		natsURL: ns.ClientURL(), logs: t.TempDir()}
-	t.Cleanup(r.showLogsOnFailure)
+		natsURL: ns.ClientURL()}
+	r.procs = &systemtest.Launcher{Exe: os.Args[0], LogDir: t.TempDir(), Env: r.env()}
+	t.Cleanup(func() { r.procs.ShowLogs(t) })
 	return r
 }
 
 // proc is a funchost process.
-type proc struct {
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error // how it exited, once exited is closed
-}
+type proc = systemtest.Proc
 
 // start starts a funchost process hosting the app's three functions (in
 // process, or with extra "-handler-url", over HTTP).
 func (r *rig) start(extra ...string) *proc {
 	r.t.Helper()
-	cmd := r.command("funchost", append([]string{"-app", "../..", "-lease-expiration", leaseExpiration.String(),
-		"-snapshot-every", strconv.Itoa(snapshotEvery), "-stats-every", "0"}, extra...)...)
-	if err := cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	r.t.Cleanup(p.kill)
-	return p
+	return r.procs.Start(r.t, "funchost", []string{childEnv + "=funchost"}, append([]string{"-app", "../..",
+		"-lease-expiration", leaseExpiration.String(), "-snapshot-every", strconv.Itoa(snapshotEvery), "-stats-every", "0"}, extra...)...)
 }
 
 // startHandler starts `orderctx functions`, the custom handler, as the
@@ -135,19 +115,23 @@ func (r *rig) startHandler() string {
 // TestMain) against the rig's store and broker, logging to a file.
 func (r *rig) command(name string, args ...string) *exec.Cmd {
 	r.t.Helper()
-	r.started++
-	log, err := os.Create(filepath.Join(r.logs, fmt.Sprintf("%02d-%s.log", r.started, name)))
+	log, err := os.Create(filepath.Join(r.procs.LogDir, name+".log"))
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(func() { _ = log.Close() })
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"="+name, "COSMOS_ENDPOINT="+r.endpoint, "COSMOS_KEY="+cosmosemu.EmulatorKey,
-		"COSMOS_DATABASE="+r.conn.Database, "NATS_URL="+r.natsURL,
-		// Nothing of the environment the tests run in may redirect them.
-		"CosmosDB=", "AzureWebJobsCosmosDB=", "CosmosDB__accountEndpoint=", "SERVICEBUS_NAMESPACE=", "SERVICEBUS_CONNECTION_STRING=")
+	cmd.Env = append(append(os.Environ(), r.env()...), childEnv+"="+name)
 	cmd.Stdout, cmd.Stderr = log, log
 	return cmd
+}
+
+// env is the environment of every process: the rig's store and broker.
+func (r *rig) env() []string {
+	return []string{"COSMOS_ENDPOINT=" + r.endpoint, "COSMOS_KEY=" + cosmosemu.EmulatorKey,
+		"COSMOS_DATABASE=" + r.conn.Database, "NATS_URL=" + r.natsURL,
+		// Nothing of the environment the tests run in may redirect them.
+		"CosmosDB=", "AzureWebJobsCosmosDB=", "CosmosDB__accountEndpoint=", "SERVICEBUS_NAMESPACE=", "SERVICEBUS_CONNECTION_STRING="}
 }
 
 // startN starts n processes.
@@ -159,54 +143,17 @@ func (r *rig) startN(n int) []*proc {
 	return out
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// kill ends the process with SIGKILL (a crash: nothing is released) and
-// waits for it.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
-}
-
-// stop ends the process with SIGTERM, the graceful stop, and fails the test
+// stop ends a process with SIGTERM, the graceful stop, and fails the test
 // unless it exits cleanly.
-func (p *proc) stop(t *testing.T) {
+func stop(t *testing.T, p *proc) {
 	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(within):
-		t.Fatalf("funchost %d did not stop within %v of SIGTERM", p.pid(), within)
-	}
-	if p.err != nil {
-		t.Fatalf("funchost %d after SIGTERM: %v", p.pid(), p.err)
-	}
-}
-
-func (r *rig) showLogsOnFailure() {
-	if !r.t.Failed() {
-		return
-	}
-	files, _ := filepath.Glob(filepath.Join(r.logs, "*.log"))
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		if len(b) > 6000 {
-			b = b[len(b)-6000:]
-		}
-		r.t.Logf("--- %s (tail)\n%s", filepath.Base(f), b)
+	if err := p.Signal(syscall.SIGTERM, within); err != nil {
+		t.Fatalf("funchost %d after SIGTERM: %v", p.PID(), err)
 	}
 }
 
 // logLines counts the lines of the processes' logs that match re.
-func (r *rig) logLines(re *regexp.Regexp) int {
-	files, _ := filepath.Glob(filepath.Join(r.logs, "*.log"))
-	n := 0
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		n += len(re.FindAll(b, -1))
-	}
-	return n
-}
+func (r *rig) logLines(re *regexp.Regexp) int { return r.procs.LogLines(re) }
 
 // await polls cond until it holds, failing the test after within.
 func (r *rig) await(what string, cond func() bool) {
@@ -276,10 +223,10 @@ func (r *rig) sharedBy(procs ...*proc) bool {
 	}
 	for _, fn := range functionNames {
 		for _, p := range procs {
-			if held[fn][p.pid()] == 0 {
+			if held[fn][p.PID()] == 0 {
 				return false
 			}
-			delete(held[fn], p.pid())
+			delete(held[fn], p.PID())
 		}
 		if len(held[fn]) > 0 { // released, or held by a process not among procs
 			return false
@@ -334,30 +281,9 @@ func (r *rig) split(rangeID string) [2]string {
 // unless its status is want.
 func (r *rig) control(method, action string, body []byte, want int) []byte {
 	r.t.Helper()
-	req, err := http.NewRequest(method, r.endpoint+"_emulator/"+action, bytes.NewReader(body))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	date := time.Now().UTC().Format(http.TimeFormat)
-	req.Header.Set("x-ms-date", date)
-	req.Header.Set("Authorization", masterKeySignature(method, "_emulator", "_emulator/"+action, date))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != want {
-		r.t.Fatalf("%s /_emulator/%s: status %d, %s %v", method, action, resp.StatusCode, answer, err)
+	answer, status, err := systemtest.Control(r.endpoint, cosmosemu.EmulatorKey, method, action, body)
+	if err != nil || status != want {
+		r.t.Fatalf("%s /_emulator/%s: status %d, %s %v", method, action, status, answer, err)
 	}
 	return answer
-}
-
-// masterKeySignature is the Authorization header of a request signed with
-// the emulator's key, as the SDKs compute it.
-func masterKeySignature(method, resourceType, resourceLink, date string) string {
-	key, _ := base64.StdEncoding.DecodeString(cosmosemu.EmulatorKey)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(strings.ToLower(method) + "\n" + strings.ToLower(resourceType) + "\n" + resourceLink + "\n" + strings.ToLower(date) + "\n\n"))
-	return url.QueryEscape("type=master&ver=1.0&sig=" + base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 }

@@ -15,10 +15,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"orderctx/functions/pgcopy"
 	"orderctx/functions/verify/check"
 	"orderctx/infra/bus/natsbus"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/feedreader"
+	"orderctx/infra/pgviews"
 )
 
 // Exit statuses, as diff uses them: 1 when the store is inconsistent, 2 when
@@ -42,7 +44,14 @@ type Main struct {
 	JSON     bool
 	MaxDiffs int
 	PageSize int
-	Out      io.Writer
+	// AcksFile names an acks file (ReadAcks): every command in it must be
+	// in the store, once. Empty: none.
+	AcksFile string
+	// PostgresDSN names the PostgreSQL copy of the views (the setting
+	// pgcopy.EnvDSN): when set, its rows are checked like the views
+	// container's documents. Empty: no copy.
+	PostgresDSN string
+	Out         io.Writer
 	// Log receives progress and the store's warnings; nil: slog.Default()
 	// when Run starts (main sets it up after building the command).
 	Log *slog.Logger
@@ -53,8 +62,8 @@ type Main struct {
 // NewMain returns the command with its defaults: the store from the
 // environment (COSMOS_*, ORDERCTX_DATA) and NATS_URL.
 func NewMain() *Main {
-	return &Main{Store: cosmosdb.ConfigFromEnv(), NATSURL: os.Getenv("NATS_URL"), MaxDiffs: check.DefaultMaxDiffs,
-		PageSize: DefaultPageSize, Out: os.Stdout}
+	return &Main{Store: cosmosdb.ConfigFromEnv(), NATSURL: os.Getenv("NATS_URL"), PostgresDSN: os.Getenv(pgcopy.EnvDSN),
+		MaxDiffs: check.DefaultMaxDiffs, PageSize: DefaultPageSize, Out: os.Stdout}
 }
 
 // ParseFlags reads the command line.
@@ -66,6 +75,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&m.JSON, "json", false, "print the report as one JSON document")
 	fs.IntVar(&m.MaxDiffs, "max-diffs", m.MaxDiffs, "print at most this many differences and parked events (all are counted)")
 	fs.IntVar(&m.PageSize, "page-size", m.PageSize, "documents per change-feed read")
+	fs.StringVar(&m.AcksFile, "acks", "", "a file of acknowledged commands (JSON lines): each must be in the store, once")
+	fs.StringVar(&m.PostgresDSN, "postgres-dsn", m.PostgresDSN, "the PostgreSQL copy of the views to check too ("+pgcopy.EnvDSN+"; empty: none)")
 	return fs.Parse(args)
 }
 
@@ -103,6 +114,13 @@ func (m *Main) check(ctx context.Context) (*check.Report, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
+	var acks []check.Ack
+	if m.AcksFile != "" {
+		var err error
+		if acks, err = ReadAcks(m.AcksFile); err != nil {
+			return nil, fmt.Errorf("-acks: %w", err)
+		}
+	}
 	m.Store.SkipCreate = true // verify reads; a store that is not there is an error, not an empty store
 	conn, err := cosmosdb.Open(ctx, m.Store, m.Log)
 	if err != nil {
@@ -115,6 +133,14 @@ func (m *Main) check(ctx context.Context) (*check.Report, error) {
 		Letters:   feedreader.New(conn, cosmosdb.DeadLetters, m.PageSize),
 		Views:     []check.ViewSource{{Name: cosmosdb.Views, Feed: feedreader.New(conn, cosmosdb.Views, m.PageSize)}},
 	}
+	if m.PostgresDSN != "" {
+		pg, err := pgviews.Open(m.PostgresDSN)
+		if err != nil {
+			return nil, err
+		}
+		m.closers = append(m.closers, func() error { pg.Close(); return nil })
+		src.Views = append(src.Views, check.ViewSource{Name: PostgresSource, Feed: &postgresFeed{store: pg}, Stored: storedInPostgres})
+	}
 	if !m.SkipBus {
 		bus, err := m.openBus(ctx)
 		if err != nil {
@@ -123,7 +149,7 @@ func (m *Main) check(ctx context.Context) (*check.Report, error) {
 		m.closers = append(m.closers, bus.Close)
 		src.Bus = bus
 	}
-	return check.Run(ctx, src, check.Options{MaxDiffs: m.MaxDiffs, Progress: m.progress()})
+	return check.Run(ctx, src, check.Options{MaxDiffs: m.MaxDiffs, Progress: m.progress(), Acks: acks})
 }
 
 // validate refuses what cannot be checked, before anything is opened.

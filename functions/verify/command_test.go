@@ -43,7 +43,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	m := verify.NewMain()
 	var out bytes.Buffer
-	m.Out, m.Log, m.NATSURL = &out, slog.New(slog.DiscardHandler), ""
+	m.Out, m.Log, m.NATSURL, m.PostgresDSN = &out, slog.New(slog.DiscardHandler), "", "" // nothing of the environment
 	m.Store = cosmosdb.Config{}
 	if err := m.ParseFlags(args); err != nil {
 		t.Fatal(err)

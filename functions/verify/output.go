@@ -72,6 +72,9 @@ func summary(r *check.Report) string {
 	} else {
 		parts = append(parts, "bus not checked")
 	}
+	if c.Acks > 0 {
+		parts = append(parts, fmt.Sprintf("%d acknowledged commands", c.Acks))
+	}
 	outcome := "consistent"
 	if !r.OK() {
 		outcome = fmt.Sprintf("%s (%s)", plural(r.DifferenceCount, "difference"), strings.Join(r.KindCounts(), ", "))

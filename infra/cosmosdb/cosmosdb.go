@@ -154,6 +154,8 @@ type Conn struct {
 	stop     context.CancelFunc
 	served   chan error
 	emulator string
+	// connect makes a new client of a remote store (nil: embedded).
+	connect func() error
 }
 
 // EmulatorEndpoint is the HTTPS endpoint the embedded store also serves, or "".
@@ -187,29 +189,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		if err == nil && cfg.EmulatorAddr != "" {
 			err = conn.serveEmulator(cfg.EmulatorAddr, dir, log)
 		}
-	case cfg.Key != "" && !cfg.EmulatorToken:
-		if cfg.InsecureTLS {
-			opts.Transport = insecureClient()
-		}
-		var cred azcosmos.KeyCredential
-		if cred, err = azcosmos.NewKeyCredential(cfg.Key); err == nil {
-			conn.Client, err = azcosmos.NewClientWithKey(cfg.Endpoint, cred, opts)
-		}
 	default:
-		if cfg.InsecureTLS {
-			opts.Transport = insecureClient()
+		conn.connect = func() (err error) {
+			conn.Client, err = remoteClient(cfg, opts)
+			return err
 		}
-		var cred azcore.TokenCredential
-		if cred, err = tokenCredential(cfg); err == nil {
-			conn.Client, err = azcosmos.NewClient(cfg.Endpoint, cred, opts)
-		}
+		err = conn.connect()
 	}
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("connect to Cosmos DB: %w", err)
 	}
 	if !cfg.SkipCreate {
-		if err := conn.createResources(ctx); StatusCode(err) == http.StatusForbidden {
+		if err := conn.createResourcesPatiently(ctx, log); StatusCode(err) == http.StatusForbidden {
 			// Microsoft Entra ID identities cannot create databases or
 			// containers through the data plane; infrastructure as code must.
 			log.Warn("this identity may not create the database or containers; assuming they exist", "err", err)
@@ -266,6 +258,75 @@ func (c *Conn) serveEmulator(addr, dir string, log *slog.Logger) error {
 func portOf(addr string) string {
 	_, port, _ := net.SplitHostPort(addr)
 	return port
+}
+
+// remoteClient is a client of an account or emulator: with the key, else
+// with Microsoft Entra ID.
+func remoteClient(cfg Config, opts *azcosmos.ClientOptions) (*azcosmos.Client, error) {
+	if cfg.InsecureTLS {
+		opts.Transport = insecureClient()
+	}
+	if cfg.Key == "" || cfg.EmulatorToken {
+		cred, err := tokenCredential(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return azcosmos.NewClient(cfg.Endpoint, cred, opts)
+	}
+	cred, err := azcosmos.NewKeyCredential(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	return azcosmos.NewClientWithKey(cfg.Endpoint, cred, opts)
+}
+
+// StartRetry bounds how long Open keeps asking a store that does not answer
+// yet (connection refused or reset, 408, 429, 5xx) while it creates what is
+// missing: a store restarting as the command that opens it starts (a
+// crashed store process coming back, an emulator still starting). Other
+// failures end Open at once.
+const StartRetry = 30 * time.Second
+
+// createResourcesPatiently is createResources, tried again with a doubling
+// pause (100 ms to 2 s) while a remote store does not answer, for
+// StartRetry, each time with a new client (the SDK keeps a failed first
+// read of the account's properties for minutes).
+func (c *Conn) createResourcesPatiently(ctx context.Context, log *slog.Logger) error {
+	deadline := time.Now().Add(StartRetry)
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := c.createResources(ctx)
+		if err == nil || c.connect == nil || !notAnswering(err) || time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		log.Warn("the store does not answer yet; retrying", "attempt", attempt, "err", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return err
+		}
+		delay = min(2*delay, 2*time.Second)
+		if cerr := c.connect(); cerr != nil {
+			return cerr
+		}
+	}
+}
+
+// notAnswering says whether err means the store is not there or not ready
+// yet, rather than refusing what was asked.
+func notAnswering(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	switch StatusCode(err) {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	case 0:
+		var ne net.Error
+		return errors.As(err, &ne) // refused, reset, timed out
+	}
+	return false
 }
 
 // createResources creates the database and every container, ignoring 409s.

@@ -3,7 +3,10 @@ package cosmosdb_test
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -106,4 +109,76 @@ func TestKeylessConfigsOpen(t *testing.T) {
 		}
 		conn.Close()
 	}
+}
+
+// warnings is a log handler that counts warnings and closes first at the first.
+type warnings struct {
+	first chan struct{}
+	n     *atomic.Int32
+}
+
+func newWarnings() warnings { return warnings{first: make(chan struct{}), n: new(atomic.Int32)} }
+
+func (w warnings) Enabled(context.Context, slog.Level) bool { return true }
+func (w warnings) Handle(_ context.Context, r slog.Record) error {
+	if r.Level == slog.LevelWarn && w.n.Add(1) == 1 {
+		close(w.first)
+	}
+	return nil
+}
+func (w warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w warnings) WithGroup(string) slog.Handler      { return w }
+
+// TestOpenWaitsForAStoreStarting: Open against an address where no store
+// listens yet keeps trying (and says so) until one starts there, then
+// creates the containers; a store that refuses the key is not asked again.
+func TestOpenWaitsForAStoreStarting(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	w := newWarnings()
+	opened := make(chan error, 1)
+	go func() {
+		conn, err := cosmosdb.Open(context.Background(), cosmosdb.Config{Endpoint: "http://" + addr + "/", Key: cosmosemu.EmulatorKey, Database: "shop"}, slog.New(w))
+		if err == nil {
+			_, err = conn.Container("events").Read(context.Background(), nil)
+		}
+		opened <- err
+	}()
+	select {
+	case <-w.first:
+	case err := <-opened:
+		t.Fatalf("Open without a store: %v, before any retry", err)
+	}
+	serve(t, addr, cosmosemu.EmulatorKey)
+	if err := <-opened; err != nil {
+		t.Fatalf("Open once the store is up: %v", err)
+	}
+
+	other := newWarnings()
+	wrongKey := "QUJD" + cosmosemu.EmulatorKey[4:]
+	if _, err := cosmosdb.Open(context.Background(), cosmosdb.Config{Endpoint: "http://" + addr + "/", Key: wrongKey, Database: "shop"}, slog.New(other)); cosmosdb.StatusCode(err) != http.StatusUnauthorized || other.n.Load() != 0 {
+		t.Fatalf("a refused key: %v after %d retries, want 401 at once", err, other.n.Load())
+	}
+}
+
+// serve runs an in-memory store on addr until the test ends.
+func serve(t *testing.T, addr, key string) {
+	t.Helper()
+	srv, err := cosmosemu.New(cosmosemu.Config{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, nil) }()
+	t.Cleanup(func() { cancel(); <-done; srv.Close() })
 }

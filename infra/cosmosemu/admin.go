@@ -14,8 +14,9 @@ import (
 // (resource type "_emulator", link "_emulator/<action>").
 //
 //	POST /_emulator/split   {"database","container","range"}   -> 200 {"children":[id,id]}
-//	POST /_emulator/faults  a Fault as JSON                     -> 204 (adds a rule)
+//	POST /_emulator/faults  a Fault as JSON                     -> 204 (adds a rule; "after": true serves, then fails the answer)
 //	DELETE /_emulator/faults                                    -> 204 (removes every rule)
+//	GET /_emulator/faults                                       -> 200 {"injected":n} (rules fired since start)
 func (s *Server) admin(req *request) error {
 	action := ""
 	if len(req.segs) == 2 {
@@ -26,6 +27,8 @@ func (s *Server) admin(req *request) error {
 		return s.adminSplit(req)
 	case action == "faults" && req.method == http.MethodPost:
 		return s.adminAddFault(req)
+	case action == "faults" && req.method == http.MethodGet:
+		return s.writeJSON(req, http.StatusOK, map[string]int{"injected": s.faults.Injected()})
 	case action == "faults" && req.method == http.MethodDelete:
 		s.faults.Clear()
 		s.writeStatus(req, http.StatusNoContent)
@@ -66,13 +69,14 @@ func (s *Server) adminAddFault(req *request) error {
 		LatencyMs                    int `json:"latencyMs"`
 		Status, SubStatus            int
 		RetryAfterMs                 int `json:"retryAfterMs"`
+		After                        bool
 	}
 	if jerr := json.Unmarshal(body, &in); jerr != nil || in.Rate < 0 || in.Rate > 1 || in.Count < 0 || in.LatencyMs < 0 {
-		return badRequest("A fault is {method, pathContains, header, rate (0..1), count, latencyMs, status, subStatus, retryAfterMs}.")
+		return badRequest("A fault is {method, pathContains, header, rate (0..1), count, latencyMs, status, subStatus, retryAfterMs, after}.")
 	}
 	s.faults.Add(Fault{Method: in.Method, PathContains: in.PathContains, Header: in.Header, Rate: in.Rate, Count: in.Count,
 		Latency: time.Duration(in.LatencyMs) * time.Millisecond, Status: in.Status, SubStatus: in.SubStatus,
-		RetryAfter: time.Duration(in.RetryAfterMs) * time.Millisecond})
+		RetryAfter: time.Duration(in.RetryAfterMs) * time.Millisecond, After: in.After})
 	s.writeStatus(req, http.StatusNoContent)
 	return nil
 }

@@ -15,7 +15,10 @@ import (
 // Fault is one fault-injection rule. A request matches when its method and
 // path match; a matching rule fires with probability Rate (1 when 0) and at
 // most Count times (unlimited when 0). Firing adds Latency and, when Status is
-// set, answers that status instead of serving the request.
+// set, answers that status instead of serving the request, or, with After,
+// serves the request and then answers that status instead of its answer: a
+// timeout or failure after the work was done, which the client cannot tell
+// from one that did nothing (as a real 408 can be).
 type Fault struct {
 	Method       string // empty: any
 	PathContains string // empty: any
@@ -27,15 +30,17 @@ type Fault struct {
 	Status     int // 429, 503, 408, 410...
 	SubStatus  int // e.g. 1002 (partition key range gone) with 410
 	RetryAfter time.Duration
+	After      bool
 
 	fired int
 }
 
 // Faults holds the active rules. The zero value has none.
 type Faults struct {
-	mu    sync.Mutex
-	rules []*Fault
-	n     atomic.Int32 // number of rules, read without the lock on the hot path
+	mu       sync.Mutex
+	rules    []*Fault
+	injected int          // rules fired since the server started, cleared or not
+	n        atomic.Int32 // number of rules, read without the lock on the hot path
 }
 
 // Add activates a rule.
@@ -66,6 +71,14 @@ func (f *Faults) Fired() int {
 	return n
 }
 
+// Injected reports how many times rules have fired since the server
+// started, including rules cleared since.
+func (f *Faults) Injected() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.injected
+}
+
 func (f *Faults) match(req *request) *Fault {
 	if f.n.Load() == 0 {
 		return nil
@@ -89,6 +102,7 @@ func (f *Faults) match(req *request) *Fault {
 			continue
 		}
 		rule.fired++
+		f.injected++
 		c := *rule
 		return &c
 	}
@@ -96,7 +110,8 @@ func (f *Faults) match(req *request) *Fault {
 }
 
 // apply performs a fired rule: it waits out the latency, then returns the
-// failure to answer instead of serving the request, or nil to serve it.
+// failure to answer instead of serving the request, or nil to serve it
+// (a rule with After fails the answer later, see answerAfter).
 func (rule *Fault) apply(req *request) error {
 	if rule.Latency > 0 {
 		select {
@@ -104,9 +119,17 @@ func (rule *Fault) apply(req *request) error {
 		case <-req.x.context().Done():
 		}
 	}
-	if rule.Status == 0 {
+	if rule.Status == 0 || rule.After {
 		return nil
 	}
+	return rule.failure(req)
+}
+
+// answerAfter says whether the rule fails the answer of a served request.
+func (rule *Fault) answerAfter() bool { return rule != nil && rule.After && rule.Status != 0 }
+
+// failure is the rule's status as a store error (with the retry-after of a 429).
+func (rule *Fault) failure(req *request) error {
 	if rule.Status == http.StatusTooManyRequests {
 		ra := rule.RetryAfter
 		if ra <= 0 {
@@ -116,4 +139,22 @@ func (rule *Fault) apply(req *request) error {
 	}
 	return &store.Error{Status: rule.Status, SubStatus: rule.SubStatus, Code: http.StatusText(rule.Status),
 		Message: "Injected fault: " + http.StatusText(rule.Status)}
+}
+
+// mutedExchange drops the answer of a request served under an After rule;
+// the rule's failure is answered instead.
+type mutedExchange struct{ exchange }
+
+func (mutedExchange) setHeader(string, string) {}
+func (mutedExchange) writeHeader(int)          {}
+func (mutedExchange) write([]byte)             {}
+
+// serveThenFail serves req with its answer dropped, then returns the rule's
+// failure to answer instead.
+func (s *Server) serveThenFail(req *request, rule *Fault) error {
+	x := req.x
+	req.x = mutedExchange{x}
+	_ = s.route(req) // the work is done; its answer, success or not, is lost
+	req.x = x
+	return rule.failure(req)
 }

@@ -65,6 +65,31 @@ func TestFaultInjection(t *testing.T) {
 	}
 }
 
+// TestFaultAfterServing: a rule with After serves the request and then
+// answers its status: the create fails with 408 for the client, yet the
+// item is stored, as after a real timeout that came too late.
+func TestFaultAfterServing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, client := newServer(t, cosmosemu.Config{})
+	c := newContainer(t, client, "after")
+	pk := azcosmos.NewPartitionKeyString("p")
+	srv.Faults().Add(cosmosemu.Fault{Method: "POST", PathContains: "/docs", Status: http.StatusRequestTimeout, After: true, Count: 1})
+	if _, err := c.CreateItem(ctx, pk, cosmostest.Item("a", "p", nil), nil); cosmostest.StatusOf(err) != http.StatusRequestTimeout {
+		t.Fatalf("create under an after-fault: %v, want 408", err)
+	}
+	if _, err := c.ReadItem(ctx, pk, "a", nil); err != nil {
+		t.Fatalf("the item the failed create wrote: %v", err)
+	}
+	if _, err := c.CreateItem(ctx, pk, cosmostest.Item("a", "p", nil), nil); cosmostest.StatusOf(err) != http.StatusConflict {
+		t.Fatalf("creating it again: %v, want 409", err)
+	}
+	srv.Faults().Clear()
+	if srv.Faults().Injected() != 1 {
+		t.Fatalf("injected %d faults, want 1 (counted past Clear)", srv.Faults().Injected())
+	}
+}
+
 func TestSplitFaultOnChangeFeedIsRecovered(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -135,9 +135,10 @@ func (s *Server) handle(req *request) error {
 		return err
 	}
 	// Control requests are never faulted, so a test can always clear its faults.
+	var fault *Fault
 	if len(req.segs) == 0 || req.segs[0] != "_emulator" {
-		if f := s.faults.match(req); f != nil {
-			if err := f.apply(req); err != nil {
+		if fault = s.faults.match(req); fault != nil {
+			if err := fault.apply(req); err != nil {
 				return err
 			}
 		}
@@ -147,6 +148,9 @@ func (s *Server) handle(req *request) error {
 	}
 	if req.x.contentLength() > maxRequestBytes {
 		return tooLarge(maxRequestBytes)
+	}
+	if fault.answerAfter() {
+		return s.serveThenFail(req, fault)
 	}
 	return s.route(req)
 }

@@ -8,6 +8,7 @@ import (
 
 	"orderctx/domain/es"
 	"orderctx/domain/order"
+	"orderctx/domain/orderview"
 	"orderctx/functions/publisher/contracts"
 )
 
@@ -23,6 +24,10 @@ type Feed interface {
 type ViewSource struct {
 	Name string
 	Feed Feed
+	// Stored, when set, is how the source keeps a view (a copy may keep
+	// times at a coarser precision): the fold goes through it before it is
+	// compared. Nil: the source keeps views as they are.
+	Stored func(orderview.View) orderview.View
 }
 
 // Message is one message stored in the integration-event stream.
@@ -83,6 +88,9 @@ type Options struct {
 	Progress func(phase string, items int)
 	// Workers decode documents (0: GOMAXPROCS).
 	Workers int
+	// Acks are commands the command API acknowledged: each must be in the
+	// store as its answer said, once (see Ack).
+	Acks []Ack
 }
 
 // Run reads every source and returns what differs. It reads the letters and
@@ -151,8 +159,13 @@ func newChecker(src Sources, opts Options) (*checker, error) {
 		opts.Progress = func(string, int) {}
 	}
 	r := &Report{ByKind: map[Kind]int{}, maxDiffs: max(opts.MaxDiffs, 0), Counts: Counts{Views: map[string]int{}, Messages: -1}}
-	return &checker{src: src, opts: opts, report: r, ids: newIDs(), streamIndex: map[string]uint32{},
-		nameIndex: map[string]uint16{}, cuts: map[string]cuts{}, snapshots: map[string]*snapshot{}}, nil
+	c := &checker{src: src, opts: opts, report: r, ids: newIDs(), streamIndex: map[string]uint32{},
+		nameIndex: map[string]uint16{}, cuts: map[string]cuts{}, snapshots: map[string]*snapshot{}}
+	if len(opts.Acks) > 0 {
+		c.acks = newAcks(opts.Acks, c.ids)
+		r.Counts.Acks = len(c.acks.byCommand)
+	}
+	return c, nil
 }
 
 // readAll calls fn with every document of a feed and returns how many it read.

@@ -32,6 +32,7 @@ type checker struct {
 	cuts      map[string]cuts      // lowest parked version per consumer, by stream
 	letters   []Letter             // every parked event
 	snapshots map[string]*snapshot // by stream, until the fold reaches them
+	acks      *acks                // the acknowledged commands, when given
 }
 
 // eventRec is what the id and bus checks need of one event.
@@ -80,6 +81,9 @@ func (c *checker) readEvents(ctx context.Context) (int, error) {
 	}
 	c.finishStreams()
 	c.checkEventIDs()
+	if c.acks != nil {
+		c.acks.finish(c.lastVersion, c.diff)
+	}
 	return n, nil
 }
 
@@ -118,8 +122,12 @@ func (c *checker) addEvent(d *decodedEvent) {
 	s.count++
 	s.last = max(s.last, d.doc.Version)
 	s.odd = s.odd || d.doc.ID != want
-	c.events = append(c.events, eventRec{key: c.ids.key(d.doc.EventID), stream: i, version: uint32(d.doc.Version),
+	k := c.ids.key(d.doc.EventID)
+	c.events = append(c.events, eventRec{key: k, stream: i, version: uint32(d.doc.Version),
 		at: unixSeconds(d.doc.OccurredAt.Unix()), typ: c.intern(d.doc.Type)})
+	if c.acks != nil {
+		c.acks.event(k, d)
+	}
 	if s.isOrder {
 		c.fold(s, d)
 	}
@@ -139,6 +147,14 @@ func (c *checker) undecodable(streamID string, version int64, why string) {
 	s.last = max(s.last, version)
 	s.halt(version, why)
 	c.positioned = append(c.positioned, position{stream: i, version: uint32(version)})
+}
+
+// lastVersion is a stream's last version, 0 when it has no events.
+func (c *checker) lastVersion(id string) int64 {
+	if i, ok := c.streamIndex[id]; ok {
+		return c.streams[i].last
+	}
+	return 0
 }
 
 // stream returns the index of a stream's state, adding it on first sight.

@@ -64,6 +64,14 @@ const (
 	BusDiffers Kind = "bus.differs"
 	// LetterOrphan: a parked event that is not in the events container.
 	LetterOrphan Kind = "letter.orphan"
+	// AckMissing: an acknowledged command (Options.Acks) whose events are
+	// not in the store at the version its answer gave.
+	AckMissing Kind = "ack.missing"
+	// AckTwice: an acknowledged command with more events in the store than
+	// its answer named: it was applied twice.
+	AckTwice Kind = "ack.twice"
+	// AckDiffers: one command acknowledged twice with different answers.
+	AckDiffers Kind = "ack.differs"
 )
 
 // Difference is one mismatch found.
@@ -122,6 +130,8 @@ type Counts struct {
 	// the bus stream's first retained message after the stream dropped
 	// messages (MaxAge): not a difference.
 	BeyondRetention int `json:"beyondRetention,omitempty"`
+	// Acks counts the acknowledged commands checked (Options.Acks), once each.
+	Acks int `json:"acks,omitempty"`
 }
 
 // Phase is the time one part of the check took.

@@ -24,7 +24,7 @@ func (c *checker) readViews(ctx context.Context, i int, v ViewSource) (int, erro
 	if c.seen == nil {
 		c.seen = make([]uint8, len(c.streams))
 	}
-	n, err := pipeline(ctx, v.Feed, c.opts.Workers, func(raw []byte) viewResult { return c.compareView(raw, v.Name) },
+	n, err := pipeline(ctx, v.Feed, c.opts.Workers, func(raw []byte) viewResult { return c.compareView(raw, v) },
 		func(page []viewResult) {
 			for _, r := range page {
 				if r.stream >= 0 {
@@ -52,7 +52,8 @@ func (c *checker) readViews(ctx context.Context, i int, v ViewSource) (int, erro
 
 // compareView compares one stored view with the fold. It only reads the
 // checker, so views are compared concurrently.
-func (c *checker) compareView(raw []byte, source string) viewResult {
+func (c *checker) compareView(raw []byte, v ViewSource) viewResult {
+	source := v.Name
 	var stored orderview.View
 	if err := json.Unmarshal(raw, &stored); err != nil || stored.ID == "" {
 		return viewResult{stream: -1, diff: Difference{Kind: ViewUndecodable, Source: source, Detail: fmt.Sprintf("%s (%v)", quote(raw), err)}}
@@ -72,7 +73,7 @@ func (c *checker) compareView(raw []byte, source string) viewResult {
 	case stored.Version > want:
 		d.Kind, d.Detail = ViewAhead, fmt.Sprintf("the view is at version %d, the fold only at %d (%s)", stored.Version, want, stopOrParked(s))
 	default:
-		if d.Detail = viewDifference(s, stored); d.Detail != "" {
+		if d.Detail = viewDifference(s, stored, v.Stored); d.Detail != "" {
 			d.Kind = ViewDiffers
 		}
 	}
@@ -81,10 +82,13 @@ func (c *checker) compareView(raw []byte, source string) viewResult {
 
 // viewDifference compares a view at the fold's version with the fold, and
 // describes how they differ ("" when they do not).
-func viewDifference(s *stream, stored orderview.View) string {
+func viewDifference(s *stream, stored orderview.View, as func(orderview.View) orderview.View) string {
 	want, err := s.expectedView()
 	if err != nil {
 		return err.Error()
+	}
+	if as != nil {
+		want = as(want)
 	}
 	got, err1 := json.Marshal(stored)
 	fold, err2 := json.Marshal(want)

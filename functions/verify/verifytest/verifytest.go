@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,4 +232,37 @@ func (s *Store) Republish(tb testing.TB, seq uint64) {
 		}
 	}
 	tb.Fatal("JetStream still drops the message as a duplicate")
+}
+
+// Acks are the acknowledgements the command API would have given for the
+// event documents of a store (World.Feed): one per command id, naming its
+// events, at the version of its last one. Events without a command id are
+// left out.
+func Acks(tb testing.TB, feed []json.RawMessage) []check.Ack {
+	tb.Helper()
+	byCommand := map[string]*check.Ack{}
+	var ids []string
+	for _, raw := range feed {
+		var d struct {
+			StreamID, CommandID, EventID string
+			Version                      int64
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			tb.Fatalf("event %s: %v", raw, err)
+		}
+		if d.CommandID == "" {
+			continue
+		}
+		a := byCommand[d.CommandID]
+		if a == nil {
+			a = &check.Ack{OrderID: strings.TrimPrefix(d.StreamID, order.StreamPrefix), CommandID: d.CommandID}
+			byCommand[d.CommandID], ids = a, append(ids, d.CommandID)
+		}
+		a.EventIDs, a.Version = append(a.EventIDs, d.EventID), max(a.Version, d.Version)
+	}
+	out := make([]check.Ack, len(ids))
+	for i, id := range ids {
+		out[i] = *byCommand[id]
+	}
+	return out
 }

@@ -60,6 +60,18 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// Optional is DSN for a test that runs with or without PostgreSQL: "" when
+// PostgreSQL is not installed (except under CI=true, where that fails tb).
+func Optional(tb testing.TB) string {
+	tb.Helper()
+	once.Do(func() { shared, skipWhy, startErr = start() })
+	if skipWhy != "" && os.Getenv("CI") != "true" {
+		tb.Logf("without the PostgreSQL copy: %s", skipWhy)
+		return ""
+	}
+	return DSN(tb)
+}
+
 // DSN returns the connection string of a new, empty database for tb.
 func DSN(tb testing.TB) string {
 	tb.Helper()
