@@ -295,9 +295,8 @@ func (d *Database) logLocked(writes ...write) (wait func()) {
 	if w == nil || d.deleted {
 		return func() {}
 	}
-	req := &commitRequest{writes: writes, done: make(chan struct{})}
-	w.submit(req)
-	return func() { <-req.done }
+	done := w.submit(writes, nil)
+	return func() { <-done }
 }
 
 // Offer returns the database's shared throughput offer, if provisioned.
