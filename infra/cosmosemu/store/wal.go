@@ -79,9 +79,8 @@ type commitRequest struct {
 
 // Tuning of group commit and checkpoints.
 const (
-	minGroup           = 8                      // a smaller group waits up to gatherWait for company
-	gatherWait         = 400 * time.Microsecond // far less than the fsync it shares
-	gatherStep         = 100 * time.Microsecond
+	maxGroupTarget     = 64                     // the most company a group waits for
+	gatherWait         = 400 * time.Microsecond // the longest a group waits for company
 	checkpointInterval = 2 * time.Second
 	segmentLimit       = 64 << 20
 	preallocChunk      = 4 << 20
@@ -106,6 +105,9 @@ type wal struct {
 	groupDone chan struct{}
 	closed    bool
 	kick      chan struct{} // capacity 1: there is work (or the log is closing)
+	target    int           // the group size the writer waits for (see gather)
+	gathering bool          // the writer waits on full for the group to reach target
+	full      chan struct{} // capacity 1: the waiting group has reached target
 
 	// Owned by the writer goroutine.
 	seg       *os.File
@@ -163,7 +165,7 @@ func openWAL(dir string, log *slog.Logger, tune walTuning) (*wal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	w := &wal{dir: dir, db: db, groupDone: make(chan struct{}), kick: make(chan struct{}, 1), stopped: make(chan struct{}),
+	w := &wal{dir: dir, db: db, groupDone: make(chan struct{}), kick: make(chan struct{}, 1), full: make(chan struct{}, 1), target: 1, stopped: make(chan struct{}),
 		log: log, segLimit: tune.segmentLimit, ckptEvery: tune.checkpointInterval, beforeSync: tune.beforeSync, checkpoints: make(chan checkpoint, 4), ckptDone: make(chan struct{})}
 	if err := w.recover(); err != nil {
 		db.Close()
@@ -439,21 +441,66 @@ func (w *wal) submit(writes []write, after func()) <-chan struct{} {
 	}
 	w.incoming = append(w.incoming, commitRequest{writes: writes, after: after})
 	done, first := w.groupDone, len(w.incoming) == 1
+	filled := w.gathering && len(w.incoming) == w.target
 	w.mu.Unlock()
-	if first {
-		select {
-		case w.kick <- struct{}{}:
-		default: // the writer is already told
-		}
+	switch {
+	case first:
+		signal(w.kick)
+	case filled:
+		signal(w.full)
 	}
 	return done
 }
 
-// queued is the number of requests waiting in the intake.
-func (w *wal) queued() int {
+// signal wakes the writer waiting on ch unless it is already told.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// gather lets a group wait up to gatherWait for company: a sync costs far
+// more CPU than a short wait, and under load the company comes. How much
+// company to wait for is learnt: a group that reaches its target (or finds
+// it reached) raises the next one's by one; a group whose wait times out
+// sets the next target to the size it reached. Under a steady load the
+// target settles where arrivals within gatherWait end; a lone writer waits
+// on every other write at most. The writer sleeps once, woken by the request
+// that completes the group or by the timer, not by polling (every wake-up
+// costs CPU too).
+func (w *wal) gather(timer *time.Timer) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.incoming)
+	n := len(w.incoming)
+	if n == 0 || n >= w.target {
+		if n > 0 {
+			w.target = min(n+1, maxGroupTarget)
+		}
+		w.mu.Unlock()
+		return
+	}
+	w.gathering = true
+	w.mu.Unlock()
+	timer.Reset(gatherWait)
+	filled := false
+	select {
+	case <-w.full:
+		filled = true
+		timer.Stop()
+	case <-timer.C:
+	}
+	w.mu.Lock()
+	w.gathering = false
+	if n = len(w.incoming); filled {
+		w.target = min(n+1, maxGroupTarget)
+	} else {
+		w.target = max(n, 1)
+	}
+	w.mu.Unlock()
+	select {
+	case <-w.full: // a signal that raced the timer
+	default:
+	}
 }
 
 // take returns every waiting request as a group, with the channel they
@@ -477,6 +524,8 @@ func (w *wal) run() {
 	var group []commitRequest
 	tick := time.NewTicker(w.ckptEvery)
 	defer tick.Stop()
+	timer := time.NewTimer(gatherWait)
+	timer.Stop()
 	for {
 		select {
 		case <-w.kick:
@@ -484,13 +533,7 @@ func (w *wal) run() {
 			w.handOff(false)
 			continue
 		}
-		// A small group waits a little for company: a sync costs far more
-		// than the wait, and under load the company comes.
-		n := w.queued()
-		for waited := time.Duration(0); n > 0 && n < minGroup && waited < gatherWait; waited += gatherStep {
-			time.Sleep(gatherStep)
-			n = w.queued()
-		}
+		w.gather(timer)
 		var done chan struct{}
 		var closed bool
 		group, done, closed = w.take(group)
@@ -685,10 +728,7 @@ func (w *wal) close() error {
 	w.closed = true
 	w.mu.Unlock()
 	if !already {
-		select {
-		case w.kick <- struct{}{}:
-		default:
-		}
+		signal(w.kick)
 	}
 	<-w.stopped
 	if already {
