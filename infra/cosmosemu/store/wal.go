@@ -79,8 +79,9 @@ type commitRequest struct {
 
 // Tuning of group commit and checkpoints.
 const (
-	maxGroupTarget     = 64                     // the most company a group waits for
-	gatherWait         = 400 * time.Microsecond // the longest a group waits for company
+	minGroup           = 8                      // a smaller group waits up to gatherWait for company
+	gatherWait         = 400 * time.Microsecond // far less than the fsync it shares
+	gatherStep         = 100 * time.Microsecond
 	checkpointInterval = 2 * time.Second
 	// checkpointFill is how full bbolt packs the pages it splits at a
 	// checkpoint (its default is half). bbolt rewrites every page a
@@ -111,9 +112,6 @@ type wal struct {
 	groupDone chan struct{}
 	closed    bool
 	kick      chan struct{} // capacity 1: there is work (or the log is closing)
-	target    int           // the group size the writer waits for (see gather)
-	gathering bool          // the writer waits on full for the group to reach target
-	full      chan struct{} // capacity 1: the waiting group has reached target
 
 	// Owned by the writer goroutine.
 	seg       *os.File
@@ -171,7 +169,7 @@ func openWAL(dir string, log *slog.Logger, tune walTuning) (*wal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	w := &wal{dir: dir, db: db, groupDone: make(chan struct{}), kick: make(chan struct{}, 1), full: make(chan struct{}, 1), target: 1, stopped: make(chan struct{}),
+	w := &wal{dir: dir, db: db, groupDone: make(chan struct{}), kick: make(chan struct{}, 1), stopped: make(chan struct{}),
 		log: log, segLimit: tune.segmentLimit, ckptEvery: tune.checkpointInterval, beforeSync: tune.beforeSync, checkpoints: make(chan checkpoint, 4), ckptDone: make(chan struct{})}
 	if err := w.recover(); err != nil {
 		db.Close()
@@ -447,13 +445,9 @@ func (w *wal) submit(writes []write, after func()) <-chan struct{} {
 	}
 	w.incoming = append(w.incoming, commitRequest{writes: writes, after: after})
 	done, first := w.groupDone, len(w.incoming) == 1
-	filled := w.gathering && len(w.incoming) == w.target
 	w.mu.Unlock()
-	switch {
-	case first:
+	if first {
 		signal(w.kick)
-	case filled:
-		signal(w.full)
 	}
 	return done
 }
@@ -466,47 +460,25 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// gather lets a group wait up to gatherWait for company: a sync costs far
-// more CPU than a short wait, and under load the company comes. How much
-// company to wait for is learnt: a group that reaches its target (or finds
-// it reached) raises the next one's by one; a group whose wait times out
-// sets the next target to the size it reached. Under a steady load the
-// target settles where arrivals within gatherWait end; a lone writer waits
-// on every other write at most. The writer sleeps once, woken by the request
-// that completes the group or by the timer, not by polling (every wake-up
-// costs CPU too).
-func (w *wal) gather(timer *time.Timer) {
+// gather lets a small group wait up to gatherWait for company: a sync costs
+// far more CPU than the wait, and under load the company comes. It polls
+// in gatherSteps: a wait woken by the request that completes the group
+// (and by one timer) made groups smaller under the HTTP bench's load, since
+// a sleep of 100 µs lasts longer there, and smaller groups cost more syncs
+// than the wake-ups saved (docs/benchmarks.md).
+func (w *wal) gather() {
+	n := w.queued()
+	for waited := time.Duration(0); n > 0 && n < minGroup && waited < gatherWait; waited += gatherStep {
+		time.Sleep(gatherStep)
+		n = w.queued()
+	}
+}
+
+// queued is the number of requests waiting in the intake.
+func (w *wal) queued() int {
 	w.mu.Lock()
-	n := len(w.incoming)
-	if n == 0 || n >= w.target {
-		if n > 0 {
-			w.target = min(n+1, maxGroupTarget)
-		}
-		w.mu.Unlock()
-		return
-	}
-	w.gathering = true
-	w.mu.Unlock()
-	timer.Reset(gatherWait)
-	filled := false
-	select {
-	case <-w.full:
-		filled = true
-		timer.Stop()
-	case <-timer.C:
-	}
-	w.mu.Lock()
-	w.gathering = false
-	if n = len(w.incoming); filled {
-		w.target = min(n+1, maxGroupTarget)
-	} else {
-		w.target = max(n, 1)
-	}
-	w.mu.Unlock()
-	select {
-	case <-w.full: // a signal that raced the timer
-	default:
-	}
+	defer w.mu.Unlock()
+	return len(w.incoming)
 }
 
 // take returns every waiting request as a group, with the channel they
@@ -530,8 +502,6 @@ func (w *wal) run() {
 	var group []commitRequest
 	tick := time.NewTicker(w.ckptEvery)
 	defer tick.Stop()
-	timer := time.NewTimer(gatherWait)
-	timer.Stop()
 	for {
 		select {
 		case <-w.kick:
@@ -539,7 +509,7 @@ func (w *wal) run() {
 			w.handOff(false)
 			continue
 		}
-		w.gather(timer)
+		w.gather()
 		var done chan struct{}
 		var closed bool
 		group, done, closed = w.take(group)
