@@ -48,7 +48,12 @@ type Config struct {
 	// Only, when set, names the one scenario to report after setup
 	// (create, read, batch, feed); the create scenario always runs to load data.
 	Only string
-	Out  io.Writer
+	// Rounds is how many times Compare runs each scenario on both servers (default 3).
+	Rounds int
+	// CPUProfile, for Compare, names the servers' CPU profiles: the mode is
+	// added before the extension (cpu.prof: cpu.durable.prof, cpu.memory.prof).
+	CPUProfile string
+	Out        io.Writer
 }
 
 // Result is one scenario's numbers.
@@ -72,15 +77,7 @@ func (r Result) ClientCPUPerOp() time.Duration { return r.ClientCPU / time.Durat
 
 // Run starts a server process, runs every scenario and prints a table.
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
-	if cfg.Clients <= 0 {
-		cfg.Clients = 16
-	}
-	if cfg.Duration <= 0 {
-		cfg.Duration = 5 * time.Second
-	}
-	if cfg.FeedItems <= 0 {
-		cfg.FeedItems = 100000
-	}
+	cfg = withDefaults(cfg)
 	dir, err := os.MkdirTemp("", "cosmosbench")
 	if err != nil {
 		return nil, err
@@ -107,7 +104,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	var results []Result
 	var created atomic.Int64
-	scenario := func(name string, op func(c *azcosmos.ContainerClient, worker int, n int64) error) error {
+	scenario := func(name string, op operation) error {
 		key := strings.Fields(name)[0]
 		if cfg.Only != "" && cfg.Only != key && key != "create" {
 			return nil
@@ -121,14 +118,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		return nil
 	}
-	body := func(id string, pk string) []byte {
-		return []byte(`{"id":"` + id + `","pk":"` + pk + `","type":"order.item_added","data":{"productId":"p-1","quantity":2,"unitPrice":1250}}`)
-	}
-	if err := scenario("create", func(c *azcosmos.ContainerClient, w int, n int64) error {
-		id := strconv.FormatInt(created.Add(1), 10)
-		_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("s"+id), body(id, "s"+id), nil)
-		return err
-	}); err != nil {
+	if err := scenario("create", createOp(ctx, &created)); err != nil {
 		return nil, err
 	}
 	total := created.Load()
@@ -140,18 +130,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		return nil, err
 	}
 	var batches atomic.Int64
-	if err := scenario("batch of 5 creates", func(c *azcosmos.ContainerClient, w int, n int64) error {
-		stream := "b" + strconv.FormatInt(batches.Add(1), 10)
-		b := c.NewTransactionalBatch(azcosmos.NewPartitionKeyString(stream))
-		for i := 0; i < 5; i++ {
-			b.CreateItem(body(strconv.Itoa(i), stream), nil)
-		}
-		resp, err := c.ExecuteTransactionalBatch(ctx, b, nil)
-		if err == nil && !resp.Success {
-			err = fmt.Errorf("batch failed")
-		}
-		return err
-	}); err != nil {
+	if err := scenario("batch of 5 creates", batchOp(ctx, &batches)); err != nil {
 		return nil, err
 	}
 	if cfg.Only == "" || cfg.Only == "feed" {
@@ -163,6 +142,44 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	print(cfg, results)
 	return results, nil
+}
+
+// operation is one scenario's request, run by client c of worker w as the
+// n-th operation of the scenario.
+type operation func(c *azcosmos.ContainerClient, w int, n int64) error
+
+// itemBody is a ~110-byte event-like item.
+func itemBody(id string, pk string) []byte {
+	return []byte(`{"id":"` + id + `","pk":"` + pk + `","type":"order.item_added","data":{"productId":"p-1","quantity":2,"unitPrice":1250}}`)
+}
+
+// createOp creates one item in a new logical partition per call.
+func createOp(ctx context.Context, created *atomic.Int64) operation {
+	return func(c *azcosmos.ContainerClient, w int, n int64) error {
+		id := strconv.FormatInt(created.Add(1), 10)
+		_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("s"+id), itemBody(id, "s"+id), nil)
+		return err
+	}
+}
+
+// batchSize is the number of creates in the batch scenario's transactional batch.
+const batchSize = 5
+
+// batchOp runs one transactional batch of batchSize creates in a new
+// logical partition per call.
+func batchOp(ctx context.Context, batches *atomic.Int64) operation {
+	return func(c *azcosmos.ContainerClient, w int, n int64) error {
+		stream := "b" + strconv.FormatInt(batches.Add(1), 10)
+		b := c.NewTransactionalBatch(azcosmos.NewPartitionKeyString(stream))
+		for i := 0; i < batchSize; i++ {
+			b.CreateItem(itemBody(strconv.Itoa(i), stream), nil)
+		}
+		resp, err := c.ExecuteTransactionalBatch(ctx, b, nil)
+		if err == nil && !resp.Success {
+			err = fmt.Errorf("batch failed")
+		}
+		return err
+	}
 }
 
 func startServer(cfg Config, dir string) (*exec.Cmd, string, error) {
@@ -237,7 +254,7 @@ func setup(ctx context.Context, endpoint string) error {
 
 // load runs op from every client until the duration ends.
 func load(ctx context.Context, cfg Config, pid int, clients []*azcosmos.ContainerClient, name string,
-	op func(*azcosmos.ContainerClient, int, int64) error) (Result, error) {
+	op operation) (Result, error) {
 	var wg sync.WaitGroup
 	var seq atomic.Int64
 	lat := make([][]time.Duration, len(clients))

@@ -15,6 +15,7 @@ type Main struct {
 	profile    string
 	serverBin  string
 	serverLog  bool
+	compare    bool
 	executable func() (string, error)
 }
 
@@ -34,13 +35,17 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.cfg.Only, "only", "", "report one scenario: create, read, batch or feed")
 	fs.StringVar(&m.serverBin, "server-binary", "", "serve with this executable instead of orderctx (for baselines)")
 	fs.BoolVar(&m.serverLog, "server-log", false, "pass the server's log through to stderr")
+	fs.BoolVar(&m.compare, "compare", false, "run a durable and an in-memory server side by side and print durable/in-memory CPU ratios for create and batch (-only create|batch)")
+	fs.IntVar(&m.cfg.Rounds, "rounds", 3, "with -compare: rounds of every scenario on both servers")
 	return fs.Parse(args)
 }
 
 // Run runs every scenario and prints the table.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.cfg
-	if m.profile != "" {
+	if m.compare {
+		cfg.CPUProfile = m.profile
+	} else if m.profile != "" {
 		cfg.ServerArgs = append(cfg.ServerArgs, "-cpuprofile", m.profile)
 	}
 	cfg.Binary = m.serverBin
@@ -53,6 +58,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.serverLog {
 		cfg.ServerLog = io.Writer(os.Stderr)
+	}
+	if m.compare {
+		_, err := Compare(ctx, cfg)
+		return err
 	}
 	_, err := Run(ctx, cfg)
 	return err

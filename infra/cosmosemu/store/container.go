@@ -373,9 +373,8 @@ func (c *Container) logMetaLocked() (wait func()) {
 	if w == nil || c.deleted {
 		return func() {}
 	}
-	req := &commitRequest{writes: []write{put(string(metaBucket), collKey(c.meta.DB, c.meta.ID), c.metaBytes())}, done: make(chan struct{})}
-	w.submit(req)
-	return func() { <-req.done }
+	done := w.submit([]write{put(string(metaBucket), collKey(c.meta.DB, c.meta.ID), c.metaBytes())}, nil)
+	return func() { <-done }
 }
 
 // Container returns a container by id.

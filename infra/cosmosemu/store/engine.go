@@ -295,9 +295,8 @@ func (d *Database) logLocked(writes ...write) (wait func()) {
 	if w == nil || d.deleted {
 		return func() {}
 	}
-	req := &commitRequest{writes: writes, done: make(chan struct{})}
-	w.submit(req)
-	return func() { <-req.done }
+	done := w.submit(writes, nil)
+	return func() { <-done }
 }
 
 // Offer returns the database's shared throughput offer, if provisioned.
@@ -375,8 +374,11 @@ func validateResourceID(id string) *Error {
 
 // Stats are counters of the durable write path.
 type Stats struct {
-	Commits  int64 // group commits (one transaction and its fsyncs each)
+	Commits  int64 // group commits (one log write and its fdatasync each)
 	Requests int64 // write requests those commits carried
+	// CheckpointWrites counts the page writes of checkpoints into bbolt
+	// (one pwrite per page or run of overflow pages).
+	CheckpointWrites int64
 }
 
 // Stats reports write-path counters; zero in memory mode.
@@ -384,5 +386,6 @@ func (e *Engine) Stats() Stats {
 	if e.wal == nil {
 		return Stats{}
 	}
-	return Stats{Commits: e.wal.commits.Load(), Requests: e.wal.requests.Load()}
+	bolt := e.wal.db.Stats()
+	return Stats{Commits: e.wal.commits.Load(), Requests: e.wal.requests.Load(), CheckpointWrites: bolt.TxStats.GetWrite()}
 }

@@ -91,7 +91,7 @@ type outcome struct {
 	// written: the batch's changes are published; logged, when not nil, is
 	// closed once they are durable.
 	written bool
-	logged  chan struct{}
+	logged  <-chan struct{}
 	// observed is the newest change an answer that wrote nothing rests on,
 	// and ok whether that answer is a success.
 	observed uint64
@@ -326,7 +326,7 @@ func (c *Container) itemWrite(pkKey string, ch change) write {
 // logChanges queues published writes, with the container's counters, to the
 // log while c.mu is held, so they enter it in LSN order; it returns a channel
 // closed once they are durable. In memory they are durable at once (nil).
-func (c *Container) logChanges(writes []write, lsn, seq uint64) chan struct{} {
+func (c *Container) logChanges(writes []write, lsn, seq uint64) <-chan struct{} {
 	w := c.db.engine.wal
 	if w == nil {
 		c.markDurable(lsn)
@@ -336,9 +336,7 @@ func (c *Container) logChanges(writes []write, lsn, seq uint64) chan struct{} {
 	binary.BigEndian.PutUint64(ctr, lsn)
 	binary.BigEndian.PutUint64(ctr[8:], seq)
 	writes = append(writes, put(string(metaBucket), counterKey(c.meta.RID), ctr))
-	done := make(chan struct{})
-	w.submit(&commitRequest{writes: writes, done: done, after: func() { c.markDurable(lsn) }})
-	return done
+	return w.submit(writes, func() { c.markDurable(lsn) })
 }
 
 // answerOnDurable returns an answer that writes nothing once the state it

@@ -74,20 +74,23 @@ func del(bucket string, key []byte) write { return write{kind: writeDelete, buck
 // commitRequest is one atomic unit (a single item write or a whole batch).
 type commitRequest struct {
 	writes []write
-	after  func() // runs once the request is durable, before done is closed
-	done   chan struct{}
+	after  func() // runs once the request is durable, before its group's done is closed
 }
 
 // Tuning of group commit and checkpoints.
 const (
-	walQueueDepth      = 8192
-	maxGroup           = 512
 	minGroup           = 8                      // a smaller group waits up to gatherWait for company
 	gatherWait         = 400 * time.Microsecond // far less than the fsync it shares
 	gatherStep         = 100 * time.Microsecond
 	checkpointInterval = 2 * time.Second
-	segmentLimit       = 64 << 20
-	preallocChunk      = 4 << 20
+	// checkpointFill is how full bbolt packs the pages it splits at a
+	// checkpoint (its default is half). bbolt rewrites every page a
+	// checkpoint touches, whole, so fuller pages mean fewer page writes:
+	// half as many for runs of new keys (BenchmarkDurableOverhead's
+	// page-writes/op), and fewer distinct pages for scattered ones.
+	checkpointFill = 0.9
+	segmentLimit   = 64 << 20
+	preallocChunk  = 4 << 20
 )
 
 // zeroBlock is written ahead of the log's records to preallocate segments.
@@ -96,10 +99,19 @@ var zeroBlock [1 << 20]byte
 type wal struct {
 	dir     string
 	db      *bolt.DB
-	queue   chan *commitRequest
 	stopped chan struct{}
-	once    sync.Once
 	log     *slog.Logger
+
+	// The intake: requests wait in incoming, in submission order, for the
+	// writer to take them as one group; all of them share groupDone, which
+	// the writer closes once the group is durable. One close wakes the
+	// whole group, and a request costs an append under mu instead of a
+	// channel of its own and a send.
+	mu        sync.Mutex
+	incoming  []commitRequest
+	groupDone chan struct{}
+	closed    bool
+	kick      chan struct{} // capacity 1: there is work (or the log is closing)
 
 	// Owned by the writer goroutine.
 	seg       *os.File
@@ -109,6 +121,7 @@ type wal struct {
 	ckptEvery time.Duration // how often logged writes are handed to the checkpointer
 	zeroed    int64         // seg is zero-filled (or written) up to here
 	seq       uint64
+	buf       []byte   // the group's records, reused
 	pending   []write  // logged since the last checkpoint hand-off
 	sealed    []string // segments whose records are all in pending or handed off
 
@@ -156,7 +169,7 @@ func openWAL(dir string, log *slog.Logger, tune walTuning) (*wal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	w := &wal{dir: dir, db: db, queue: make(chan *commitRequest, walQueueDepth), stopped: make(chan struct{}),
+	w := &wal{dir: dir, db: db, groupDone: make(chan struct{}), kick: make(chan struct{}, 1), stopped: make(chan struct{}),
 		log: log, segLimit: tune.segmentLimit, ckptEvery: tune.checkpointInterval, beforeSync: tune.beforeSync, checkpoints: make(chan checkpoint, 4), ckptDone: make(chan struct{})}
 	if err := w.recover(); err != nil {
 		db.Close()
@@ -421,65 +434,130 @@ func (w *wal) preallocate(need int64) {
 	w.zeroed = target
 }
 
-// submit queues a request; the caller waits on req.done outside its locks.
-func (w *wal) submit(req *commitRequest) { w.queue <- req }
+// submit queues writes as one atomic request, after every request
+// submitted before it; the returned channel is closed once they are durable
+// (after has run by then). The caller waits on it outside its locks.
+func (w *wal) submit(writes []write, after func()) <-chan struct{} {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		panic("cosmos store: write submitted to a closed write-ahead log")
+	}
+	w.incoming = append(w.incoming, commitRequest{writes: writes, after: after})
+	done, first := w.groupDone, len(w.incoming) == 1
+	w.mu.Unlock()
+	if first {
+		signal(w.kick)
+	}
+	return done
+}
+
+// signal wakes the writer waiting on ch unless it is already told.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// gather lets a small group wait up to gatherWait for company: a sync costs
+// far more CPU than the wait, and under load the company comes. It polls
+// in gatherSteps: a wait woken by the request that completes the group
+// (and by one timer) made groups smaller under the HTTP bench's load, since
+// a sleep of 100 µs lasts longer there, and smaller groups cost more syncs
+// than the wake-ups saved (docs/benchmarks.md).
+func (w *wal) gather() {
+	n := w.queued()
+	for waited := time.Duration(0); n > 0 && n < minGroup && waited < gatherWait; waited += gatherStep {
+		time.Sleep(gatherStep)
+		n = w.queued()
+	}
+}
+
+// queued is the number of requests waiting in the intake.
+func (w *wal) queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.incoming)
+}
+
+// take returns every waiting request as a group, with the channel they
+// wait on, and whether the log is closing; requests submitted from now on
+// join the next group, in spare (emptied), so the two slices alternate.
+func (w *wal) take(spare []commitRequest) ([]commitRequest, chan struct{}, bool) {
+	clear(spare) // drop references to the last group's writes
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	group := w.incoming
+	w.incoming = spare[:0]
+	done := w.groupDone
+	if len(group) > 0 {
+		w.groupDone = make(chan struct{})
+	}
+	return group, done, w.closed
+}
 
 func (w *wal) run() {
 	defer close(w.stopped)
-	group := make([]*commitRequest, 0, maxGroup)
-	buf := make([]byte, 0, 1<<20)
+	var group []commitRequest
 	tick := time.NewTicker(w.ckptEvery)
 	defer tick.Stop()
 	for {
-		var first *commitRequest
-		var ok bool
 		select {
-		case first, ok = <-w.queue:
+		case <-w.kick:
 		case <-tick.C:
 			w.handOff(false)
 			continue
 		}
-		if !ok {
+		w.gather()
+		var done chan struct{}
+		var closed bool
+		group, done, closed = w.take(group)
+		if len(group) > 0 {
+			w.commit(group)
+			close(done)
+		}
+		if closed {
 			w.handOff(true)
 			close(w.checkpoints)
 			<-w.ckptDone
 			return
 		}
-		group = w.gather(append(group[:0], first))
-		for waited := time.Duration(0); len(group) < minGroup && waited < gatherWait; waited += gatherStep {
-			time.Sleep(gatherStep)
-			group = w.gather(group)
+	}
+}
+
+// commit writes a group's records to the log, syncs them, and runs their
+// after callbacks in order.
+func (w *wal) commit(group []commitRequest) {
+	buf := w.buf[:0]
+	for _, r := range group {
+		w.seq++
+		buf = appendRecord(buf, w.seq, r.writes)
+		w.pending = append(w.pending, r.writes...)
+	}
+	w.buf = buf
+	if w.segSize+int64(len(buf)) > w.zeroed {
+		w.preallocate(int64(len(buf)))
+	}
+	if _, err := w.seg.WriteAt(buf, w.segSize); err != nil {
+		w.fatal(err)
+	}
+	if w.beforeSync != nil {
+		w.beforeSync()
+	}
+	if err := fdatasync(w.seg); err != nil {
+		w.fatal(err)
+	}
+	w.segSize += int64(len(buf))
+	w.commits.Add(1)
+	w.requests.Add(int64(len(group)))
+	for _, r := range group {
+		if r.after != nil {
+			r.after()
 		}
-		buf = buf[:0]
-		for _, r := range group {
-			w.seq++
-			buf = appendRecord(buf, w.seq, r.writes)
-			w.pending = append(w.pending, r.writes...)
-		}
-		if w.segSize+int64(len(buf)) > w.zeroed {
-			w.preallocate(int64(len(buf)))
-		}
-		if _, err := w.seg.WriteAt(buf, w.segSize); err != nil {
-			w.fatal(err)
-		}
-		if w.beforeSync != nil {
-			w.beforeSync()
-		}
-		if err := fdatasync(w.seg); err != nil {
-			w.fatal(err)
-		}
-		w.segSize += int64(len(buf))
-		w.commits.Add(1)
-		w.requests.Add(int64(len(group)))
-		for _, r := range group {
-			if r.after != nil {
-				r.after()
-			}
-			close(r.done)
-		}
-		if w.segSize >= w.segLimit {
-			w.seal()
-		}
+	}
+	if w.segSize >= w.segLimit {
+		w.seal()
 	}
 }
 
@@ -520,7 +598,8 @@ func (w *wal) handOff(final bool) {
 	}
 	select {
 	case w.checkpoints <- checkpoint{writes: w.pending, seq: w.seq, segments: w.sealed}:
-		w.pending, w.sealed = nil, nil
+		// The next interval likely logs as much: size for it at once.
+		w.pending, w.sealed = make([]write, 0, len(w.pending)), nil
 	default:
 		// The checkpointer is behind: keep accumulating; nothing is lost,
 		// the records stay in their segments until a checkpoint covers them.
@@ -604,6 +683,7 @@ func applyRun(tx *bolt.Tx, run []write) error {
 				return err
 			}
 			bName = wr.bucket
+			b.FillPercent = checkpointFill
 		}
 		var err error
 		if wr.kind == writeDelete {
@@ -618,36 +698,28 @@ func applyRun(tx *bolt.Tx, run []write) error {
 	return nil
 }
 
-// gather appends every request already queued, without blocking.
-func (w *wal) gather(group []*commitRequest) []*commitRequest {
-	for len(group) < cap(group) {
-		select {
-		case r, ok := <-w.queue:
-			if !ok {
-				return group
-			}
-			group = append(group, r)
-		default:
-			return group
-		}
-	}
-	return group
-}
-
+// close logs what is queued, checkpoints everything and closes bbolt.
 func (w *wal) close() error {
-	w.once.Do(func() { close(w.queue) })
+	w.mu.Lock()
+	already := w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if !already {
+		signal(w.kick)
+	}
 	<-w.stopped
+	if already {
+		return nil
+	}
 	return w.db.Close()
 }
 
 // dropBucket queues the removal of a container's items and metadata keys,
 // ordered after every write queued before it; done closes once it is durable.
-func (w *wal) dropBucket(name string, metaDeletes [][]byte) (done chan struct{}) {
+func (w *wal) dropBucket(name string, metaDeletes [][]byte) (done <-chan struct{}) {
 	writes := []write{{kind: writeDropBucket, bucket: name}}
 	for _, k := range metaDeletes {
 		writes = append(writes, del(string(metaBucket), k))
 	}
-	req := &commitRequest{writes: writes, done: make(chan struct{})}
-	w.submit(req)
-	return req.done
+	return w.submit(writes, nil)
 }
