@@ -40,6 +40,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCert *tls.Certif
 		Handler:               s.serveFast,
 		Name:                  "orderctx-cosmos",
 		MaxRequestBodySize:    maxRequestBytes + 1,
+		Concurrency:           maxConnections,
 		ReadTimeout:           2 * time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		NoDefaultServerHeader: true,

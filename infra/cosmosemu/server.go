@@ -29,6 +29,10 @@ const (
 	maxBatchOps       = 100
 	maxBatchBytes     = 2 * 1024 * 1024
 	maxQueryTextBytes = 256 * 1024
+	// maxConnections bounds the connections served at once, and so the
+	// requests held in memory (each up to maxBatchBytes) and the writes
+	// queued for the log; beyond it a connection is answered 503 and closed.
+	maxConnections = 4096
 )
 
 // Config configures a Server.
