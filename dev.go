@@ -45,6 +45,7 @@ type dev struct {
 	command    *commandapi.Main
 	query      *queryapi.Main
 	consumers  *consumers.Set
+	log        *slog.Logger
 	closers    []func() error
 }
 
@@ -58,7 +59,7 @@ type devSystem struct {
 
 func newDev() *dev {
 	return &dev{store: cosmosdb.Config{Database: "orderctx", DataDir: ".orderctx"}, appRoot: ".",
-		natsListen: natsbus.DefaultListen, statsAddr: devStatsAddr, command: commandapi.NewMain(), query: queryapi.NewMain()}
+		natsListen: natsbus.DefaultListen, statsAddr: devStatsAddr, command: commandapi.NewMain(), query: queryapi.NewMain(), log: slog.Default()}
 }
 
 func (d *dev) ParseFlags(args []string) error {
@@ -95,7 +96,7 @@ func (d *dev) start(ctx context.Context) (*devSystem, error) {
 	if d.emulator {
 		d.store.EmulatorAddr = devEmulatorAddr
 	}
-	log := slog.Default()
+	log := d.log
 	conn, err := cosmosdb.Open(ctx, d.store, log)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,244 @@
+// Package systembench measures the whole running system over HTTP, as its
+// users reach it: closed-loop clients send a mix of commands to the command
+// API (order lifecycles, plus a share of stale If-Match, repeated places and
+// invalid commands that must be refused) and reads to the query API (by id,
+// with minVersion after their own commands, listings), while the bench
+// follows the query API's /live stream to time each accepted command until
+// its view is visible (freshness), samples funchost's GET /debug/stats for
+// the consumers' lag and rate, and reads the server processes' CPU from
+// /proc. It reports a table, JSON and an SVG chart (`orderctx bench`,
+// docs/benchmarks.md). It speaks only HTTP: the shapes it reads are its own
+// (a client's view of the APIs), so it depends on no package of the system.
+package systembench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"orderctx/infra/benchkit"
+)
+
+// Config sets what a run drives and for how long; zero fields take the
+// defaults.
+type Config struct {
+	// CommandURL and QueryURL are the APIs (http://127.0.0.1:8080 and
+	// :8090); StatsURL is funchost's statistics (http://127.0.0.1:8070;
+	// empty: no consumer figures).
+	CommandURL, QueryURL, StatsURL string
+	Clients                        int           // concurrent closed-loop clients (16)
+	Duration                       time.Duration // of the load (30 s), unless Count is set
+	Count                          int           // commands to send; 0: run for Duration
+	// ReadShare is the share of requests that are reads (0.5);
+	// ConflictShare the share of commands sent to be refused with 412 or
+	// 409 (0.04); InvalidShare those sent to be refused with 400 (0.02).
+	ReadShare, ConflictShare, InvalidShare float64
+	// Drain is how long to wait after the load for the last commands to
+	// become visible (5 s).
+	Drain time.Duration
+	// PIDs are the system's processes, for their CPU; empty: the processes
+	// listening on the URLs' ports of this machine. InProcess says the
+	// system runs in the bench's process (its CPU is then not apart).
+	PIDs      []int
+	InProcess bool
+	Seed      uint64
+	// Progress, when set, is updated every second.
+	Progress *benchkit.Progress
+}
+
+func (c *Config) defaults() {
+	if c.Clients == 0 {
+		c.Clients = 16
+	}
+	if c.Duration == 0 {
+		c.Duration = 30 * time.Second
+	}
+	if c.Drain == 0 {
+		c.Drain = 5 * time.Second
+	}
+	if c.Seed == 0 {
+		c.Seed = uint64(time.Now().UnixNano())
+	}
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	for name, u := range map[string]string{"command URL": c.CommandURL, "query URL": c.QueryURL} {
+		if p, err := url.Parse(u); err != nil || p.Scheme != "http" || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s %q: want http://host:port", name, u))
+		}
+	}
+	if c.Clients < 1 || c.Clients > 1024 {
+		errs = append(errs, fmt.Errorf("clients %d: want 1 to 1024", c.Clients))
+	}
+	if c.Count < 0 || c.Duration < 0 {
+		errs = append(errs, errors.New("count and duration must not be negative"))
+	}
+	for name, share := range map[string]float64{"read share": c.ReadShare, "conflict share": c.ConflictShare, "invalid share": c.InvalidShare} {
+		if share < 0 || share > 1 {
+			errs = append(errs, fmt.Errorf("%s %v: want 0 to 1", name, share))
+		}
+	}
+	if c.ConflictShare+c.InvalidShare > 0.5 {
+		errs = append(errs, errors.New("conflict and invalid shares together above 0.5: too few commands would move orders on"))
+	}
+	return errors.Join(errs...)
+}
+
+// Run drives the system and reports what it measured. It fails when the
+// system is not there, or answered some request with a status the mix did
+// not ask for (the report is returned all the same).
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients + 4, DisableCompression: true}, Timeout: 30 * time.Second}
+	defer hc.CloseIdleConnections()
+	if err := waitReady(ctx, hc, cfg); err != nil {
+		return nil, err
+	}
+	pids, err := systemPIDs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{StartedAt: time.Now().UTC(), Machine: benchkit.ThisMachine()}
+	start := time.Now()
+	fresh := newFreshness(start)
+	live := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	ready := make(chan error, 1)
+	go fresh.follow(liveCtx, live, cfg.QueryURL, ready)
+	if err := <-ready; err != nil {
+		return nil, fmt.Errorf("the query API's /live stream: %w", err)
+	}
+	d := &driver{cfg: &cfg, hc: hc, rec: newRecorder(start), fresh: fresh, run: strconv.FormatInt(start.UnixNano(), 36)}
+	smp := &sampler{hc: hc, statsURL: cfg.StatsURL, pids: pids, start: start}
+	samples := []sample{smp.take(ctx)}
+	var mu sync.Mutex
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		smp.loop(sampleCtx, func(s sample) {
+			mu.Lock()
+			samples = append(samples, s)
+			mu.Unlock()
+			d.progress(s, start)
+		})
+	}()
+	d.drive(ctx, start.Add(cfg.Duration))
+	loadEnd := smp.take(ctx)
+	waitVisible(ctx, fresh, cfg.Drain)
+	stopSampling()
+	<-sampled
+	if cfg.Progress != nil {
+		cfg.Progress.Done()
+	}
+	stopLive()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	mu.Lock()
+	rep.build(&cfg, pids, d.rec, fresh, samples, loadEnd)
+	mu.Unlock()
+	if n := len(rep.Unexpected); n > 0 {
+		return rep, fmt.Errorf("the system answered %d kinds of request with a status the mix did not ask for: %v", n, rep.Unexpected)
+	}
+	return rep, nil
+}
+
+// waitReady waits up to 30 s for the command API's /healthz and the query
+// API's /readyz.
+func waitReady(ctx context.Context, hc *http.Client, cfg Config) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, u := range []string{cfg.CommandURL + "/healthz", cfg.QueryURL + "/readyz"} {
+		for {
+			resp, err := hc.Get(u)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not answer 200 within 30 s (is the system running? `orderctx dev`)", u)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// systemPIDs are the processes whose CPU the report counts: the configured
+// ones, else those listening on the URLs' ports (none in process).
+func systemPIDs(cfg Config) ([]int, error) {
+	if cfg.InProcess {
+		return nil, nil
+	}
+	if len(cfg.PIDs) > 0 {
+		return cfg.PIDs, nil
+	}
+	var ports []int
+	for _, u := range []string{cfg.CommandURL, cfg.QueryURL, cfg.StatsURL} {
+		if p, err := url.Parse(u); err == nil {
+			if n, err := strconv.Atoi(p.Port()); err == nil {
+				ports = append(ports, n)
+			}
+		}
+	}
+	byPort, err := benchkit.ListeningPIDs(ports)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	seen := map[int]bool{}
+	for _, port := range ports {
+		if pid, ok := byPort[port]; ok && !seen[pid] {
+			seen[pid] = true
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// waitVisible waits until every accepted command was seen on /live, at most
+// for d.
+func waitVisible(ctx context.Context, f *freshness, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for f.outstanding() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// progress shows the run's state after a sample.
+func (d *driver) progress(s sample, start time.Time) {
+	p := d.cfg.Progress
+	if p == nil {
+		return
+	}
+	commands, accepted, reads, errs := d.rec.counts()
+	secs := max(s.at.Seconds(), 1e-3)
+	done := s.at.Seconds() / d.cfg.Duration.Seconds()
+	if d.cfg.Count > 0 {
+		done = float64(commands) / float64(d.cfg.Count)
+	}
+	var lag int64
+	for _, f := range s.functions {
+		lag += f.LagEvents
+	}
+	status := fmt.Sprintf("%4.0fs  %6.0f commands/s  %6.0f reads/s  freshness p99 %s  lag %d events  refusals and errors %d",
+		s.at.Seconds(), float64(accepted)/secs, float64(reads)/secs, benchkit.Millis(d.fresh.recentP99(time.Since(start)-time.Second)), lag, errs)
+	p.Update(time.Now(), done, status)
+}
