@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 
 	"orderctx/commandapi"
@@ -14,6 +15,7 @@ import (
 	"orderctx/functions/consumers"
 	"orderctx/functions/funcapp"
 	"orderctx/functions/funchost"
+	"orderctx/infra/benchkit"
 	"orderctx/infra/bus/natsbus"
 	"orderctx/infra/cosmosdb"
 	"orderctx/queryapi"
@@ -46,6 +48,7 @@ type dev struct {
 	query      *queryapi.Main
 	consumers  *consumers.Set
 	log        *slog.Logger
+	cpuProfile string
 	closers    []func() error
 }
 
@@ -73,10 +76,24 @@ func (d *dev) ParseFlags(args []string) error {
 	fs.StringVar(&d.store.DataDir, "data", d.store.DataDir, "data directory of the embedded store and the broker")
 	fs.BoolVar(&d.store.Memory, "memory", false, "keep everything in memory (nothing survives a restart)")
 	fs.BoolVar(&d.reset, "reset", false, "delete the data directory first")
+	fs.StringVar(&d.cpuProfile, "cpuprofile", "", "write the process's CPU profile to this file (until it stops)")
 	return fs.Parse(args)
 }
 
 func (d *dev) Run(ctx context.Context) error {
+	if os.Getenv("GOGC") == "" {
+		// The embedded store, every consumer and both read models share
+		// this heap and allocate per request and per event: collecting at
+		// 4x the live heap, as `orderctx commandapi` and `cosmos` do, cut
+		// the collector's share of the system bench's CPU (docs/benchmarks.md).
+		// GOGC overrides this.
+		debug.SetGCPercent(400)
+	}
+	stopProfile, err := benchkit.CPUProfile(d.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	sys, err := d.start(ctx)
 	if err != nil {
 		return err
