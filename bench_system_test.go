@@ -53,6 +53,15 @@ func TestSystemBenchInProcess(t *testing.T) {
 	if p := rep.Consumers["ProjectOrders"]; p.Events < int64(rep.Commands.Count) || p.RequestCharge <= 0 {
 		t.Errorf("projector %+v for %d accepted commands", p, rep.Commands.Count)
 	}
+	sampled := 0
+	for _, sec := range rep.Timeline {
+		if _, ok := sec.Backlog["ProjectOrders"]; ok {
+			sampled++
+		}
+	}
+	if sampled == 0 {
+		t.Errorf("no second of the timeline has the projector's backlog: %+v", rep.Timeline)
+	}
 	if !rep.CPU.InProcess || rep.CPU.ClientSeconds <= 0 {
 		t.Errorf("cpu %+v", rep.CPU)
 	}

@@ -2,6 +2,7 @@ package systembench
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -20,6 +21,8 @@ type driver struct {
 	run    string
 	issued atomic.Int64 // commands sent, for -count
 	keys   atomic.Int64 // idempotency keys
+	events atomic.Int64 // events the accepted commands appended
+	first  sample       // the sample taken before the load
 }
 
 // drive runs cfg.Clients clients until ctx ends, the duration is over or,
@@ -37,7 +40,7 @@ func (d *driver) drive(ctx context.Context, deadline time.Time) {
 }
 
 func (d *driver) client(ctx context.Context, c *client, deadline time.Time) {
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 0, 32<<10)
 	for ctx.Err() == nil {
 		if d.cfg.Count > 0 {
 			if d.issued.Load() >= int64(d.cfg.Count) {
@@ -51,7 +54,7 @@ func (d *driver) client(ctx context.Context, c *client, deadline time.Time) {
 			d.issued.Add(1)
 		}
 		t0 := time.Now()
-		status, version, charge, answered := d.send(ctx, &s, buf)
+		status, version, charge, answered := d.send(ctx, &s, &buf)
 		now := time.Now()
 		if ctx.Err() != nil {
 			return
@@ -60,6 +63,7 @@ func (d *driver) client(ctx context.Context, c *client, deadline time.Time) {
 		if status != s.want || s.apply == nil {
 			continue
 		}
+		d.events.Add(int64(countEvents(buf)))
 		s.apply(version)
 		c.accepted(s.order, version)
 		d.fresh.accepted(s.order.id, version, answered)
@@ -68,8 +72,9 @@ func (d *driver) client(ctx context.Context, c *client, deadline time.Time) {
 
 // send sends one request and reads the answer: its status (0 when there is
 // none), the stream version of a command's ETag, its request charge, and
-// when its header arrived (the command's acceptance, for freshness).
-func (d *driver) send(ctx context.Context, s *step, buf []byte) (status int, version int64, charge float64, answered time.Time) {
+// when its header arrived (the command's acceptance, for freshness). The
+// body is left in buf.
+func (d *driver) send(ctx context.Context, s *step, buf *[]byte) (status int, version int64, charge float64, answered time.Time) {
 	var body io.Reader
 	if s.body != "" {
 		body = strings.NewReader(s.body)
@@ -95,13 +100,31 @@ func (d *driver) send(ctx context.Context, s *step, buf []byte) (status int, ver
 	if err != nil {
 		return 0, 0, 0, answered
 	}
+	*buf = (*buf)[:0]
 	for {
-		if _, err := resp.Body.Read(buf); err != nil {
+		n, err := resp.Body.Read((*buf)[len(*buf):cap(*buf)])
+		*buf = (*buf)[:len(*buf)+n]
+		if err != nil {
 			break
+		}
+		if len(*buf) == cap(*buf) {
+			*buf = append(*buf, 0)[:len(*buf)]
 		}
 	}
 	resp.Body.Close()
 	version, _ = strconv.ParseInt(strings.Trim(resp.Header.Get("ETag"), `"`), 10, 64)
 	charge, _ = strconv.ParseFloat(resp.Header.Get("X-Request-Charge"), 64)
 	return resp.StatusCode, version, charge, answered
+}
+
+// countEvents counts the events of a command's answer
+// ({"orderId","version","eventIds":[...]}).
+func countEvents(body []byte) int {
+	var doc struct {
+		EventIDs []json.RawMessage `json:"eventIds"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return 0
+	}
+	return len(doc.EventIDs)
 }

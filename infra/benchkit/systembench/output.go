@@ -66,10 +66,10 @@ func (r *Report) writeConsumers(w io.Writer) {
 		fmt.Fprintf(w, "\nconsumers: no statistics (funchost's GET /debug/stats was not reachable)\n")
 		return
 	}
-	fmt.Fprintf(w, "\n| consumer | events | events/s | max lag (events) | max lag (s) | parked | RU |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "\n| consumer | events | events/s | max backlog (events) | funchost's max lag (events) | (s) | parked | RU |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range slices.Sorted(maps.Keys(r.Consumers)) {
 		c := r.Consumers[name]
-		fmt.Fprintf(w, "| %s | %d | %.0f | %d | %.2f | %d | %.2f |\n", name, c.Events, c.EventsPerSecond, c.MaxLagEvents, c.MaxLagSeconds, c.Parked, c.RequestCharge)
+		fmt.Fprintf(w, "| %s | %d | %.0f | %d | %d | %.2f | %d | %.2f |\n", name, c.Events, c.EventsPerSecond, c.MaxBacklog, c.MaxLagEvents, c.MaxLagSeconds, c.Parked, c.RequestCharge)
 	}
 }
 
@@ -127,10 +127,10 @@ func (r *Report) WriteChart(w io.Writer) error {
 		series("p50", func(s Second) float64 { return opt(s.FreshnessP50) }),
 		series("p99", func(s Second) float64 { return opt(s.FreshnessP99) }),
 	}}
-	lag := benchkit.Panel{Title: "Consumer lag", Unit: "events"}
+	lag := benchkit.Panel{Title: "Consumer backlog: events appended, not yet processed", Unit: "events"}
 	rate := benchkit.Panel{Title: "Consumers", Unit: "events/s"}
 	for _, name := range slices.Sorted(maps.Keys(r.Consumers)) {
-		lag.Series = append(lag.Series, series(name, func(s Second) float64 { return float64(s.LagEvents[name]) }))
+		lag.Series = append(lag.Series, series(name, func(s Second) float64 { return float64(s.Backlog[name]) }))
 		rate.Series = append(rate.Series, series(name, func(s Second) float64 { return s.EventsPerSecond[name] }))
 	}
 	panels := []benchkit.Panel{throughput, freshness}

@@ -95,8 +95,13 @@ type FreshnessReport struct {
 type ConsumerReport struct {
 	Events          int64   `json:"events"`
 	EventsPerSecond float64 `json:"eventsPerSecond"`
-	MaxLagEvents    int64   `json:"maxLagEvents"`
-	MaxLagSeconds   float64 `json:"maxLagSeconds"`
+	// MaxBacklog is the most events the bench's accepted commands had
+	// appended and the function had not processed yet, over the samples;
+	// MaxLagEvents and MaxLagSeconds are funchost's own estimates
+	// (changefeed.LeaseStats), which read 0 once a poll found nothing new.
+	MaxBacklog    int64   `json:"maxBacklog"`
+	MaxLagEvents  int64   `json:"maxLagEvents"`
+	MaxLagSeconds float64 `json:"maxLagSeconds"`
 	Parked          int64   `json:"parked"`
 	RequestCharge   float64 `json:"requestCharge"`
 }
@@ -145,7 +150,9 @@ type Second struct {
 	// absent when none was seen.
 	FreshnessP50 *float64 `json:"freshnessP50Ms,omitempty"`
 	FreshnessP99 *float64 `json:"freshnessP99Ms,omitempty"`
-	// LagEvents and EventsPerSecond per function, sampled at the second's end.
+	// Backlog, LagEvents and EventsPerSecond per function, sampled at the
+	// second's end (ConsumerReport says what each is).
+	Backlog         map[string]int64   `json:"backlog,omitempty"`
 	LagEvents       map[string]int64   `json:"lagEvents,omitempty"`
 	EventsPerSecond map[string]float64 `json:"eventsPerSecond,omitempty"`
 	// ServerCores is the system processes' CPU in this second, in cores.
@@ -207,6 +214,7 @@ func (r *Report) consumers(first, last sample, all []sample) {
 			RequestCharge: round2(end.RequestCharge - begin.RequestCharge)}
 		c.EventsPerSecond = round2(float64(c.Events) / max(r.Seconds, 1e-9))
 		for _, s := range all {
+			c.MaxBacklog = max(c.MaxBacklog, backlogOf(first, s, name))
 			c.MaxLagEvents = max(c.MaxLagEvents, s.functions[name].LagEvents)
 			c.MaxLagSeconds = max(c.MaxLagSeconds, s.functions[name].LagSeconds)
 		}
@@ -263,8 +271,9 @@ func (r *Report) timeline(rec *recorder, f *freshness, samples []sample) {
 		sec.ServerCores = round2((cur.serverCPU - prev.serverCPU).Seconds() / dt)
 		for _, name := range slices.Sorted(maps.Keys(cur.functions)) {
 			if sec.LagEvents == nil {
-				sec.LagEvents, sec.EventsPerSecond = map[string]int64{}, map[string]float64{}
+				sec.Backlog, sec.LagEvents, sec.EventsPerSecond = map[string]int64{}, map[string]int64{}, map[string]float64{}
 			}
+			sec.Backlog[name] = backlogOf(samples[0], cur, name)
 			sec.LagEvents[name] = cur.functions[name].LagEvents
 			sec.EventsPerSecond[name] = round2(float64(cur.functions[name].Processed-prev.functions[name].Processed) / dt)
 		}
@@ -272,3 +281,10 @@ func (r *Report) timeline(rec *recorder, f *freshness, samples []sample) {
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// backlog is how many of the events the bench's commands appended function
+// name had not processed at s, counted from first (before the load).
+func backlogOf(first, s sample, name string) int64 {
+	done := s.functions[name].Processed - first.functions[name].Processed
+	return max(0, s.events-done)
+}

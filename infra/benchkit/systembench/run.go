@@ -120,8 +120,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("the query API's /live stream: %w", err)
 	}
 	d := &driver{cfg: &cfg, hc: hc, rec: newRecorder(start), fresh: fresh, run: strconv.FormatInt(start.UnixNano(), 36)}
-	smp := &sampler{hc: hc, statsURL: cfg.StatsURL, pids: pids, start: start}
+	smp := &sampler{hc: hc, statsURL: cfg.StatsURL, pids: pids, start: start, events: d.events.Load}
 	samples := []sample{smp.take(ctx)}
+	d.first = samples[0]
 	var mu sync.Mutex
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	sampled := make(chan struct{})
@@ -234,11 +235,12 @@ func (d *driver) progress(s sample, start time.Time) {
 	if d.cfg.Count > 0 {
 		done = float64(commands) / float64(d.cfg.Count)
 	}
-	var lag int64
-	for _, f := range s.functions {
-		lag += f.LagEvents
+	var backlog int64
+	for name := range s.functions {
+		backlog = max(backlog, backlogOf(d.first, s, name))
 	}
-	status := fmt.Sprintf("%4.0fs  %6.0f commands/s  %6.0f reads/s  freshness p99 %s  lag %d events  refusals and errors %d",
-		s.at.Seconds(), float64(accepted)/secs, float64(reads)/secs, benchkit.Millis(d.fresh.recentP99(time.Since(start)-time.Second)), lag, errs)
+	status := fmt.Sprintf("%4.0fs  %6.0f commands/s  %6.0f reads/s  freshness p99 %s  backlog %d events  refusals and errors %d",
+		s.at.Seconds(), float64(accepted)/secs, float64(reads)/secs, benchkit.Millis(d.fresh.recentP99(time.Since(start)-time.Second)), backlog, errs)
 	p.Update(time.Now(), done, status)
 }
+

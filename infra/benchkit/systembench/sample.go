@@ -28,6 +28,8 @@ type sample struct {
 	// serverCPU is the server processes' CPU so far (zero without PIDs),
 	// selfCPU this process's.
 	serverCPU, selfCPU time.Duration
+	// events counts the events the bench's accepted commands appended so far.
+	events int64
 }
 
 // sampler reads the consumers' statistics and the processes' CPU.
@@ -36,12 +38,12 @@ type sampler struct {
 	statsURL string
 	pids     []int
 	start    time.Time
-	warned   bool
+	events   func() int64
 }
 
 // take reads a sample now; a failed statistics read leaves functions nil.
 func (s *sampler) take(ctx context.Context) sample {
-	out := sample{at: time.Since(s.start), selfCPU: benchkit.SelfCPU()}
+	out := sample{at: time.Since(s.start), selfCPU: benchkit.SelfCPU(), events: s.events()}
 	for _, pid := range s.pids {
 		if cpu, err := benchkit.ProcessCPU(pid); err == nil {
 			out.serverCPU += cpu
