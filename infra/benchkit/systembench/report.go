@@ -102,8 +102,8 @@ type ConsumerReport struct {
 	MaxBacklog    int64   `json:"maxBacklog"`
 	MaxLagEvents  int64   `json:"maxLagEvents"`
 	MaxLagSeconds float64 `json:"maxLagSeconds"`
-	Parked          int64   `json:"parked"`
-	RequestCharge   float64 `json:"requestCharge"`
+	Parked        int64   `json:"parked"`
+	RequestCharge float64 `json:"requestCharge"`
 }
 
 // ChargeReport is the store's request charge (RU) over the load.

@@ -243,4 +243,3 @@ func (d *driver) progress(s sample, start time.Time) {
 		s.at.Seconds(), float64(accepted)/secs, float64(reads)/secs, benchkit.Millis(d.fresh.recentP99(time.Since(start)-time.Second)), backlog, errs)
 	p.Update(time.Now(), done, status)
 }
-
