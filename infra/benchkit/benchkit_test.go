@@ -70,6 +70,9 @@ func TestListeningPIDs(t *testing.T) {
 	if err != nil || cpu <= 0 || benchkit.SelfCPU() <= 0 {
 		t.Fatalf("ProcessCPU = %v, %v; SelfCPU = %v", cpu, err, benchkit.SelfCPU())
 	}
+	if name := benchkit.ProcessName(os.Getpid()); !strings.HasPrefix(name, "benchkit.test") {
+		t.Errorf("ProcessName = %q", name)
+	}
 	if _, err := benchkit.ProcessCPU(-1); err == nil {
 		t.Fatal("ProcessCPU(-1) did not fail")
 	}

@@ -42,13 +42,19 @@ func SelfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// ProcessName is the command name of a process (/proc/<pid>/comm), or "?".
+// ProcessName names a process by its executable's base name and first
+// argument ("orderctx commandapi"), from /proc/<pid>/cmdline, or "?".
 func ProcessName(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	if err != nil {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil || len(b) == 0 {
 		return "?"
 	}
-	return strings.TrimSpace(string(b))
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	name := filepath.Base(args[0])
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		name += " " + args[1]
+	}
+	return name
 }
 
 // ListeningPIDs finds the processes that listen on the given TCP ports of

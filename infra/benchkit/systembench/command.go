@@ -54,7 +54,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.Float64Var(&m.cfg.ConflictShare, "conflicts", m.cfg.ConflictShare, "share of commands sent to be refused: stale If-Match (412) and places of existing orders (409)")
 	fs.Float64Var(&m.cfg.InvalidShare, "invalid", m.cfg.InvalidShare, "share of commands sent invalid (400)")
 	fs.DurationVar(&m.cfg.Drain, "drain", m.cfg.Drain, "after the load, wait at most this long for the last commands' views")
-	fs.StringVar(&m.pids, "pids", "", "the system's process ids, comma-separated (default: the processes listening on the URLs' ports)")
+	fs.StringVar(&m.pids, "pids", "", "more of the system's process ids, comma-separated, besides the processes found listening on the URLs' ports (e.g. orderctx cosmos)")
 	fs.BoolVar(&m.json, "json", false, "write the report as JSON instead of tables")
 	fs.StringVar(&m.chart, "chart", m.chart, "write the SVG chart (throughput, freshness, lag, CPU per second) to this file; empty: none")
 	fs.BoolVar(&m.inProcess, "inprocess", false, "start the whole system (as `orderctx dev -memory`) in this process on free ports and drive it")

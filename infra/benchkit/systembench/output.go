@@ -84,9 +84,9 @@ func (r *Report) writeCPU(w io.Writer) {
 	default:
 		var ps []string
 		for _, p := range c.Processes {
-			ps = append(ps, fmt.Sprintf("%s (%d)", p.Name, p.PID))
+			ps = append(ps, fmt.Sprintf("%s (pid %d: %.2f s, %.0f µs per command)", p.Name, p.PID, p.Seconds, p.PerCommandMicros))
 		}
-		fmt.Fprintf(w, "\nCPU of %s: %.2f s, %.0f µs per accepted command, %.0f µs per request; the bench: %.2f s, %.0f µs per request; server/bench per request %.2f\n",
+		fmt.Fprintf(w, "\nCPU of the system, %s: %.2f s, %.0f µs per accepted command, %.0f µs per request; the bench: %.2f s, %.0f µs per request; server/bench per request %.2f\n",
 			strings.Join(ps, ", "), c.ServerSeconds, c.ServerPerCommandMicros, c.ServerPerRequestMicros, c.ClientSeconds, c.ClientPerRequestMicros, c.ServerToClient)
 	}
 }

@@ -135,10 +135,12 @@ type CPUReport struct {
 	ServerToClient float64 `json:"serverToClient"`
 }
 
-// ProcessReport is one system process.
+// ProcessReport is one system process and its CPU over the load.
 type ProcessReport struct {
-	PID  int    `json:"pid"`
-	Name string `json:"name"`
+	PID              int     `json:"pid"`
+	Name             string  `json:"name"`
+	Seconds          float64 `json:"seconds"`
+	PerCommandMicros float64 `json:"perCommandMicros"`
 }
 
 // Second is one second of the load.
@@ -228,7 +230,9 @@ func (r *Report) cpu(cfg *Config, pids []int, rec *recorder, first, last sample)
 	c := CPUReport{InProcess: cfg.InProcess, ServerSeconds: round2((last.serverCPU - first.serverCPU).Seconds()),
 		ClientSeconds: round2((last.selfCPU - first.selfCPU).Seconds())}
 	for _, pid := range pids {
-		c.Processes = append(c.Processes, ProcessReport{PID: pid, Name: benchkit.ProcessName(pid)})
+		used := (last.byPID[pid] - first.byPID[pid]).Seconds()
+		c.Processes = append(c.Processes, ProcessReport{PID: pid, Name: benchkit.ProcessName(pid), Seconds: round2(used),
+			PerCommandMicros: round2(used * 1e6 / float64(max(rec.accepted, 1)))})
 	}
 	c.ClientPerRequestMicros = round2(c.ClientSeconds * 1e6 / requests)
 	if len(pids) > 0 {

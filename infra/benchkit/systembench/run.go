@@ -41,9 +41,10 @@ type Config struct {
 	// Drain is how long to wait after the load for the last commands to
 	// become visible (5 s).
 	Drain time.Duration
-	// PIDs are the system's processes, for their CPU; empty: the processes
-	// listening on the URLs' ports of this machine. InProcess says the
-	// system runs in the bench's process (its CPU is then not apart).
+	// PIDs are more of the system's processes, for their CPU, besides those
+	// found listening on the URLs' ports of this machine (a store in a
+	// process of its own). InProcess says the system runs in the bench's
+	// process (its CPU is then not apart).
 	PIDs      []int
 	InProcess bool
 	Seed      uint64
@@ -182,14 +183,12 @@ func waitReady(ctx context.Context, hc *http.Client, cfg Config) error {
 	return nil
 }
 
-// systemPIDs are the processes whose CPU the report counts: the configured
-// ones, else those listening on the URLs' ports (none in process).
+// systemPIDs are the processes whose CPU the report counts: those
+// listening on the URLs' ports of this machine and the configured ones
+// (a store in a process of its own has no URL here); none in process.
 func systemPIDs(cfg Config) ([]int, error) {
 	if cfg.InProcess {
 		return nil, nil
-	}
-	if len(cfg.PIDs) > 0 {
-		return cfg.PIDs, nil
 	}
 	var ports []int
 	for _, u := range []string{cfg.CommandURL, cfg.QueryURL, cfg.StatsURL} {
@@ -205,11 +204,19 @@ func systemPIDs(cfg Config) ([]int, error) {
 	}
 	var pids []int
 	seen := map[int]bool{}
-	for _, port := range ports {
-		if pid, ok := byPort[port]; ok && !seen[pid] {
+	add := func(pid int) {
+		if !seen[pid] {
 			seen[pid] = true
 			pids = append(pids, pid)
 		}
+	}
+	for _, port := range ports {
+		if pid, ok := byPort[port]; ok {
+			add(pid)
+		}
+	}
+	for _, pid := range cfg.PIDs {
+		add(pid)
 	}
 	return pids, nil
 }

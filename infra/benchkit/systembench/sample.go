@@ -26,8 +26,9 @@ type sample struct {
 	at        time.Duration // since the start
 	functions map[string]functionStats
 	// serverCPU is the server processes' CPU so far (zero without PIDs),
-	// selfCPU this process's.
+	// byPID each one's, selfCPU this process's.
 	serverCPU, selfCPU time.Duration
+	byPID              map[int]time.Duration
 	// events counts the events the bench's accepted commands appended so far.
 	events int64
 }
@@ -44,9 +45,11 @@ type sampler struct {
 // take reads a sample now; a failed statistics read leaves functions nil.
 func (s *sampler) take(ctx context.Context) sample {
 	out := sample{at: time.Since(s.start), selfCPU: benchkit.SelfCPU(), events: s.events()}
+	out.byPID = make(map[int]time.Duration, len(s.pids))
 	for _, pid := range s.pids {
 		if cpu, err := benchkit.ProcessCPU(pid); err == nil {
 			out.serverCPU += cpu
+			out.byPID[pid] = cpu
 		}
 	}
 	if s.statsURL == "" {
