@@ -17,7 +17,9 @@ type Report struct {
 	// holds it from the start).
 	LoadAverageAfter string       `json:"loadAverageAfter"`
 	Config           ConfigReport `json:"config"`
-	// Seconds is the load's length (without the drain).
+	// Seconds is the load's length (without the drain). Rates divide by it;
+	// the consumers' counts and the CPU run until the load's last view was
+	// visible (the drain), since that work is the load's too.
 	Seconds float64 `json:"seconds"`
 	// Commands are the accepted ones (2xx); Reads those answered 200.
 	Commands Throughput `json:"commands"`
@@ -162,14 +164,14 @@ type Second struct {
 }
 
 // build fills the report from what the run collected.
-func (r *Report) build(cfg *Config, pids []int, rec *recorder, fresh *freshness, samples []sample, loadEnd sample) {
+func (r *Report) build(cfg *Config, pids []int, rec *recorder, fresh *freshness, samples []sample, loadEnd time.Duration, final sample) {
 	r.LoadAverageAfter = benchkit.LoadAverage()
 	r.Config = ConfigReport{CommandURL: cfg.CommandURL, QueryURL: cfg.QueryURL, StatsURL: cfg.StatsURL, Clients: cfg.Clients,
 		Count: cfg.Count, ReadShare: cfg.ReadShare, ConflictShare: cfg.ConflictShare, InvalidShare: cfg.InvalidShare, InProcess: cfg.InProcess}
 	if cfg.Count == 0 {
 		r.Config.Duration = cfg.Duration.String()
 	}
-	r.Seconds = loadEnd.at.Seconds()
+	r.Seconds = loadEnd.Seconds()
 	r.Errors, r.Unexpected = rec.errors, rec.unexpected
 	var commands, reads []time.Duration
 	for _, kind := range append(slices.Clone(commandKinds), readKinds...) {
@@ -185,8 +187,8 @@ func (r *Report) build(cfg *Config, pids []int, rec *recorder, fresh *freshness,
 	r.Commands, r.Reads = r.throughput(commands), r.throughput(reads)
 	r.Charge = ChargeReport{Commands: round2(rec.charge), PerAcceptedCommand: round2(rec.charge / float64(max(rec.accepted, 1)))}
 	r.freshness(fresh)
-	r.consumers(samples[0], loadEnd, samples)
-	r.cpu(cfg, pids, rec, samples[0], loadEnd)
+	r.consumers(samples[0], final, samples)
+	r.cpu(cfg, pids, rec, samples[0], final)
 	r.timeline(rec, fresh, samples)
 }
 
@@ -203,8 +205,8 @@ func (r *Report) freshness(f *freshness) {
 	r.Freshness = FreshnessReport{Samples: len(ds), Early: f.early, NotSeen: f.outstanding(), Resets: f.resets, Latency: latencyOf(benchkit.Summarize(ds))}
 }
 
-// consumers compares the first sample with the load's end (lag: the
-// highest of every sample).
+// consumers compares the first sample with the last, taken when the load's
+// last view was visible (backlog and lag: the highest of every sample).
 func (r *Report) consumers(first, last sample, all []sample) {
 	if last.functions == nil {
 		return
@@ -245,7 +247,7 @@ func (r *Report) cpu(cfg *Config, pids []int, rec *recorder, first, last sample)
 
 // timeline puts the load's seconds side by side.
 func (r *Report) timeline(rec *recorder, f *freshness, samples []sample) {
-	n := int(math.Ceil(r.Seconds))
+	n := max(1, int(r.Seconds)) // whole seconds: a last partial one would read as a drop
 	fresh := make([][]time.Duration, n)
 	for _, s := range f.samples {
 		if i := int(s.at / time.Second); i < n {

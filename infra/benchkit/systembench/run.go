@@ -38,8 +38,8 @@ type Config struct {
 	// ConflictShare the share of commands sent to be refused with 412 or
 	// 409 (0.04); InvalidShare those sent to be refused with 400 (0.02).
 	ReadShare, ConflictShare, InvalidShare float64
-	// Drain is how long to wait after the load for the last commands to
-	// become visible (5 s).
+	// Drain bounds the wait after the load for the last commands' views on
+	// /live and for every function to process their events (5 s).
 	Drain time.Duration
 	// PIDs are more of the system's processes, for their CPU, besides those
 	// found listening on the URLs' ports of this machine (a store in a
@@ -137,8 +137,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		})
 	}()
 	d.drive(ctx, start.Add(cfg.Duration))
-	loadEnd := smp.take(ctx)
-	waitVisible(ctx, fresh, cfg.Drain)
+	loadEnd := time.Since(start)
+	// The work the load caused ends when its last view is visible and every
+	// function has processed its events: the consumers' counts and the CPU
+	// are read then.
+	drainEnd := time.Now().Add(cfg.Drain)
+	waitVisible(ctx, fresh, drainEnd)
+	final := waitProcessed(ctx, smp, d.first, drainEnd)
 	stopSampling()
 	<-sampled
 	if cfg.Progress != nil {
@@ -149,7 +154,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, ctx.Err()
 	}
 	mu.Lock()
-	rep.build(&cfg, pids, d.rec, fresh, samples, loadEnd)
+	rep.build(&cfg, pids, d.rec, fresh, samples, loadEnd, final)
 	mu.Unlock()
 	if n := len(rep.Unexpected); n > 0 {
 		return rep, fmt.Errorf("the system answered %d kinds of request with a status the mix did not ask for: %v", n, rep.Unexpected)
@@ -222,10 +227,25 @@ func systemPIDs(cfg Config) ([]int, error) {
 }
 
 // waitVisible waits until every accepted command was seen on /live, at most
-// for d.
-func waitVisible(ctx context.Context, f *freshness, d time.Duration) {
-	deadline := time.Now().Add(d)
+// until deadline.
+func waitVisible(ctx context.Context, f *freshness, deadline time.Time) {
 	for f.outstanding() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitProcessed samples until no function has a backlog (or deadline) and
+// returns the last sample.
+func waitProcessed(ctx context.Context, smp *sampler, first sample, deadline time.Time) sample {
+	for {
+		s := smp.take(ctx)
+		behind := false
+		for name := range s.functions {
+			behind = behind || backlogOf(first, s, name) > 0
+		}
+		if !behind || !time.Now().Before(deadline) || ctx.Err() != nil {
+			return s
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
