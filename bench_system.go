@@ -16,8 +16,9 @@ func newSystemBench() program { return systembench.NewMain(startInProcess) }
 // startInProcess composes what `orderctx dev -memory` runs, on free
 // loopback ports (the broker too), logging only warnings, and serves it
 // until the returned stop is called.
-func startInProcess(ctx context.Context) (systembench.System, func() error, error) {
+func startInProcess(ctx context.Context, appRoot string) (systembench.System, func() error, error) {
 	d := newDev()
+	d.appRoot = appRoot
 	d.store.Memory = true
 	d.command.Addr, d.query.Addr, d.statsAddr, d.natsListen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	d.log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

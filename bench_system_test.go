@@ -24,7 +24,7 @@ import (
 func TestSystemBenchInProcess(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sys, stop, err := startInProcess(ctx)
+	sys, stop, err := startInProcess(ctx, ".")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,10 @@ import (
 // System is where a running system answers.
 type System struct{ CommandURL, QueryURL, StatsURL string }
 
-// StartFunc starts a system in this process and returns where it answers
-// and how to stop it (-inprocess).
-type StartFunc func(ctx context.Context) (System, func() error, error)
+// StartFunc starts a system in this process, with the Functions app at
+// appRoot (host.json and the function folders), and returns where it
+// answers and how to stop it (-inprocess).
+type StartFunc func(ctx context.Context, appRoot string) (System, func() error, error)
 
 // Main is the `orderctx bench` command (also `orderctx bench system`).
 type Main struct {
@@ -28,6 +29,8 @@ type Main struct {
 	json      bool
 	chart     string
 	inProcess bool
+	appRoot   string
+	profile   string
 	start     StartFunc
 	out       io.Writer
 	stop      func() error
@@ -38,7 +41,7 @@ type Main struct {
 func NewMain(start StartFunc) *Main {
 	return &Main{cfg: Config{CommandURL: "http://127.0.0.1:8080", QueryURL: "http://127.0.0.1:8090", StatsURL: "http://127.0.0.1:8070",
 		Clients: 16, Duration: 30 * time.Second, ReadShare: 0.5, ConflictShare: 0.04, InvalidShare: 0.02, Drain: 5 * time.Second},
-		chart: "bench-system.svg", start: start, out: os.Stdout}
+		chart: "bench-system.svg", appRoot: ".", start: start, out: os.Stdout}
 }
 
 // ParseFlags reads the command line (after `bench` or `bench system`).
@@ -58,6 +61,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&m.json, "json", false, "write the report as JSON instead of tables")
 	fs.StringVar(&m.chart, "chart", m.chart, "write the SVG chart (throughput, freshness, lag, CPU per second) to this file; empty: none")
 	fs.BoolVar(&m.inProcess, "inprocess", false, "start the whole system (as `orderctx dev -memory`) in this process on free ports and drive it")
+	fs.StringVar(&m.profile, "cpuprofile", "", "write the bench's CPU profile to this file (what the client costs; with -inprocess, the system's too)")
+	fs.StringVar(&m.appRoot, "app", m.appRoot, "with -inprocess: the Functions app root (host.json and the function folders)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,9 +87,14 @@ func (m *Main) ParseFlags(args []string) error {
 
 // Run drives the system (started here with -inprocess) and writes the report.
 func (m *Main) Run(ctx context.Context) error {
+	stopProfile, err := benchkit.CPUProfile(m.profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	cfg := m.cfg
 	if m.inProcess {
-		sys, stop, err := m.start(ctx)
+		sys, stop, err := m.start(ctx, m.appRoot)
 		if err != nil {
 			return err
 		}
