@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"orderctx/infra/benchkit"
@@ -111,31 +110,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep := &Report{StartedAt: time.Now().UTC(), Machine: benchkit.ThisMachine()}
 	start := time.Now()
-	fresh := newFreshness(start)
-	live := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-	liveCtx, stopLive := context.WithCancel(ctx)
-	defer stopLive()
-	ready := make(chan error, 1)
-	go fresh.follow(liveCtx, live, cfg.QueryURL, ready)
-	if err := <-ready; err != nil {
-		return nil, fmt.Errorf("the query API's /live stream: %w", err)
+	fresh, stopLive, err := followLive(ctx, cfg.QueryURL, start)
+	if err != nil {
+		return nil, err
 	}
+	defer stopLive()
 	d := &driver{cfg: &cfg, hc: hc, rec: newRecorder(start), fresh: fresh, run: strconv.FormatInt(start.UnixNano(), 36)}
 	smp := &sampler{hc: hc, statsURL: cfg.StatsURL, pids: pids, start: start, events: d.events.Load}
-	samples := []sample{smp.take(ctx)}
-	d.first = samples[0]
-	var mu sync.Mutex
-	sampleCtx, stopSampling := context.WithCancel(ctx)
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		smp.loop(sampleCtx, func(s sample) {
-			mu.Lock()
-			samples = append(samples, s)
-			mu.Unlock()
-			d.progress(s, start)
-		})
-	}()
+	d.first = smp.take(ctx)
+	stopSampling := sampleEverySecond(ctx, smp, d, start)
 	d.drive(ctx, start.Add(cfg.Duration))
 	loadEnd := time.Since(start)
 	// The work the load caused ends when its last view is visible and every
@@ -144,8 +127,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	drainEnd := time.Now().Add(cfg.Drain)
 	waitVisible(ctx, fresh, drainEnd)
 	final := waitProcessed(ctx, smp, d.first, drainEnd)
-	stopSampling()
-	<-sampled
+	samples := append([]sample{d.first}, stopSampling()...)
 	if cfg.Progress != nil {
 		cfg.Progress.Done()
 	}
@@ -153,13 +135,46 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	mu.Lock()
 	rep.build(&cfg, pids, d.rec, fresh, samples, loadEnd, final)
-	mu.Unlock()
 	if n := len(rep.Unexpected); n > 0 {
 		return rep, fmt.Errorf("the system answered %d kinds of request with a status the mix did not ask for: %v", n, rep.Unexpected)
 	}
 	return rep, nil
+}
+
+// followLive follows the query API's /live stream for freshness until the
+// returned stop is called; it fails when the first connection does.
+func followLive(ctx context.Context, queryURL string, start time.Time) (*freshness, func(), error) {
+	fresh := newFreshness(start)
+	live := &http.Client{Transport: &http.Transport{DisableCompression: true}} // no timeout: the stream lasts
+	ctx, stop := context.WithCancel(ctx)
+	ready := make(chan error, 1)
+	go fresh.follow(ctx, live, queryURL, ready)
+	if err := <-ready; err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("the query API's /live stream: %w", err)
+	}
+	return fresh, stop, nil
+}
+
+// sampleEverySecond samples the system every second, showing the progress,
+// until the returned function is called; that returns the samples.
+func sampleEverySecond(ctx context.Context, smp *sampler, d *driver, start time.Time) func() []sample {
+	var samples []sample
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		smp.loop(ctx, func(s sample) {
+			samples = append(samples, s)
+			d.progress(s, start)
+		})
+	}()
+	return func() []sample {
+		stop()
+		<-done
+		return samples
+	}
 }
 
 // waitReady waits up to 30 s for the command API's /healthz and the query
