@@ -67,6 +67,22 @@ func TestSystemBenchInProcess(t *testing.T) {
 	}
 	checkJSON(t, rep)
 	checkChart(t, rep)
+
+	// A count instead of a duration: exactly that many commands are sent.
+	rep, err = systembench.Run(ctx, systembench.Config{CommandURL: sys.CommandURL, QueryURL: sys.QueryURL, StatsURL: sys.StatsURL,
+		Clients: 4, Count: 150, ReadShare: 0.3, ConflictShare: 0.2, InvalidShare: 0.1, InProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, k := range rep.ByKind {
+		if !k.Read {
+			sent += k.Count
+		}
+	}
+	if sent != 150 || rep.Config.Count != 150 || rep.Freshness.NotSeen != 0 {
+		t.Fatalf("-count 150: %d commands answered as wanted, config %+v, freshness %+v", sent, rep.Config, rep.Freshness)
+	}
 }
 
 // checkJSON decodes the JSON report generically and looks for its fields.

@@ -19,7 +19,7 @@ type driver struct {
 	rec    *recorder
 	fresh  *freshness
 	run    string
-	issued atomic.Int64 // commands sent, for -count
+	issued atomic.Int64 // commands drawn, for -count
 	keys   atomic.Int64 // idempotency keys
 	events atomic.Int64 // events the accepted commands appended
 	first  sample       // the sample taken before the load
@@ -50,8 +50,10 @@ func (d *driver) client(ctx context.Context, c *client, deadline time.Time) {
 			return
 		}
 		s := c.next()
-		if !s.read {
-			d.issued.Add(1)
+		// A command is sent only if it is within the count (reserved here,
+		// so the clients together send exactly Count).
+		if !s.read && d.issued.Add(1) > int64(d.cfg.Count) && d.cfg.Count > 0 {
+			return
 		}
 		t0 := time.Now()
 		status, version, charge, answered := d.send(ctx, &s, &buf)
