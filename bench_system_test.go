@@ -7,6 +7,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,36 @@ func checkChart(t *testing.T, rep *systembench.Report) {
 	}
 	if lines < 4 || points < 8 {
 		t.Fatalf("chart has %d lines with %d points", lines, points)
+	}
+}
+
+// BenchmarkSystem runs the system bench once in process (use -benchtime 1x)
+// for SYSTEMBENCH_SECONDS (default 10) with 16 clients and reports its key
+// figures. Against a system in its own process, run `orderctx bench`
+// (docs/benchmarks.md): in process the bench and the system share one
+// process's CPU.
+func BenchmarkSystem(b *testing.B) {
+	seconds := 10
+	if n, err := strconv.Atoi(os.Getenv("SYSTEMBENCH_SECONDS")); err == nil && n > 0 {
+		seconds = n
+	}
+	for range b.N {
+		sys, stop, err := startInProcess(context.Background(), ".")
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := systembench.Run(context.Background(), systembench.Config{CommandURL: sys.CommandURL, QueryURL: sys.QueryURL,
+			StatsURL: sys.StatsURL, Duration: time.Duration(seconds) * time.Second, ReadShare: 0.5, ConflictShare: 0.04, InvalidShare: 0.02, InProcess: true})
+		if serr := stop(); err == nil {
+			err = serr
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep.WriteTable(os.Stdout)
+		b.ReportMetric(rep.Commands.PerSecond, "commands/s")
+		b.ReportMetric(rep.Commands.Latency.P99, "command-p99-ms")
+		b.ReportMetric(rep.Freshness.Latency.P99, "freshness-p99-ms")
+		b.ReportMetric(rep.CPU.ClientPerRequestMicros, "process-cpu-µs/request")
 	}
 }
