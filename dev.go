@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 
 	"orderctx/commandapi"
@@ -13,6 +15,7 @@ import (
 	"orderctx/functions/consumers"
 	"orderctx/functions/funcapp"
 	"orderctx/functions/funchost"
+	"orderctx/infra/benchkit"
 	"orderctx/infra/bus/natsbus"
 	"orderctx/infra/cosmosdb"
 	"orderctx/queryapi"
@@ -20,13 +23,19 @@ import (
 
 // devEmulatorAddr is where -emulator serves the embedded store: the official
 // emulator's address, so tools configured for it connect unchanged.
-const devEmulatorAddr = "127.0.0.1:8081"
+// devStatsAddr is where dev serves funchost's GET /debug/stats (the
+// consumers' lag and rate, which `orderctx bench` samples).
+const (
+	devEmulatorAddr = "127.0.0.1:8081"
+	devStatsAddr    = "127.0.0.1:8070"
+)
 
 // dev runs the whole system in one process on the embedded store: the
 // command API (127.0.0.1:8080), the query API (127.0.0.1:8090), every
-// change-feed function of the app hosted in process (as funchost does), the
-// embedded NATS JetStream broker (127.0.0.1:4222) and, with -emulator, the
-// store's emulator-compatible endpoint on https://localhost:8081.
+// change-feed function of the app hosted in process (as funchost does, its
+// statistics on 127.0.0.1:8070), the embedded NATS JetStream broker
+// (127.0.0.1:4222) and, with -emulator, the store's emulator-compatible
+// endpoint on https://localhost:8081.
 // COSMOS_ENDPOINT is ignored here: dev never touches a real account.
 type dev struct {
 	store    cosmosdb.Config
@@ -37,14 +46,26 @@ type dev struct {
 	reset         bool
 	appRoot       string
 	natsListen    string
+	statsAddr     string
 	command       *commandapi.Main
 	query         *queryapi.Main
+	consumers     *consumers.Set
+	log           *slog.Logger
+	cpuProfile    string
 	closers       []func() error
+}
+
+// devSystem is a started system: where its parts listen, and the function
+// that runs them until its context ends.
+type devSystem struct {
+	CommandURL, QueryURL, StatsURL, BusURL string
+	Store                                  string
+	run                                    func(context.Context) error
 }
 
 func newDev() *dev {
 	return &dev{store: cosmosdb.Config{Database: "orderctx", DataDir: ".orderctx"}, appRoot: ".",
-		natsListen: natsbus.DefaultListen, emulatorAddr: devEmulatorAddr, command: commandapi.NewMain(), query: queryapi.NewMain()}
+		natsListen: natsbus.DefaultListen, emulatorAddr: devEmulatorAddr, statsAddr: devStatsAddr, command: commandapi.NewMain(), query: queryapi.NewMain(), log: slog.Default()}
 }
 
 func (d *dev) ParseFlags(args []string) error {
@@ -52,6 +73,7 @@ func (d *dev) ParseFlags(args []string) error {
 	fs.StringVar(&d.command.Addr, "addr", d.command.Addr, "listen address of the command API")
 	fs.StringVar(&d.query.Addr, "query-addr", d.query.Addr, "listen address of the query API")
 	fs.StringVar(&d.natsListen, "nats-listen", d.natsListen, "listen address of the embedded NATS JetStream server")
+	fs.StringVar(&d.statsAddr, "funchost-stats-addr", d.statsAddr, "listen address of funchost's GET /debug/stats (empty: off)")
 	fs.StringVar(&d.appRoot, "app", d.appRoot, "Functions app root (host.json and the function folders)")
 	fs.BoolVar(&d.emulator, "emulator", false, "also serve the embedded store at https://localhost:8081 (the emulator's address and key)")
 	fs.StringVar(&d.emulatorAddr, "emulator-addr", d.emulatorAddr, "where -emulator serves the store")
@@ -59,43 +81,100 @@ func (d *dev) ParseFlags(args []string) error {
 	fs.StringVar(&d.store.DataDir, "data", d.store.DataDir, "data directory of the embedded store and the broker")
 	fs.BoolVar(&d.store.Memory, "memory", false, "keep everything in memory (nothing survives a restart)")
 	fs.BoolVar(&d.reset, "reset", false, "delete the data directory first")
+	fs.StringVar(&d.cpuProfile, "cpuprofile", "", "write the process's CPU profile to this file (until it stops)")
 	return fs.Parse(args)
 }
 
 func (d *dev) Run(ctx context.Context) error {
+	if os.Getenv("GOGC") == "" {
+		// The embedded store, every consumer and both read models share
+		// this heap and allocate per request and per event: collecting at
+		// 4x the live heap, as `orderctx commandapi` and `cosmos` do, cut
+		// the collector's share of the system bench's CPU (docs/benchmarks.md).
+		// GOGC overrides this.
+		debug.SetGCPercent(400)
+	}
+	stopProfile, err := benchkit.CPUProfile(d.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	sys, err := d.start(ctx)
+	if err != nil {
+		return err
+	}
+	d.banner(sys)
+	return sys.run(ctx)
+}
+
+// start opens the store, builds every component and listens on their
+// addresses (port 0 picks a free one); the returned system serves them.
+func (d *dev) start(ctx context.Context) (*devSystem, error) {
 	if d.reset && !d.store.Memory {
 		if err := os.RemoveAll(d.store.DataDir); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if d.emulator {
 		d.store.EmulatorAddr = d.emulatorAddr
 	}
-	log := slog.Default()
+	log := d.log
 	conn, err := cosmosdb.Open(ctx, d.store, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.closers = append(d.closers, conn.Close)
 	host, bus, err := d.functions(ctx, conn, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cmd, err := commandapi.NewOnConn(conn, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.query.Log = log
 	if err := d.query.OpenOnConn(conn); err != nil {
-		return err
+		return nil, err
 	}
 	d.closers = append(d.closers, d.query.Close)
-	d.banner(conn, bus)
-	return runComponents(ctx,
-		func(ctx context.Context) error { return cmd.Run(ctx, d.command.Addr) },
-		d.query.Run,
+	lns, err := listenAll(d.command.Addr, d.query.Addr, d.statsAddr)
+	if err != nil {
+		return nil, err
+	}
+	sys := &devSystem{CommandURL: "http://" + lns[0].Addr().String(), QueryURL: "http://" + lns[1].Addr().String(),
+		BusURL: bus.URL, Store: d.describeStore(conn)}
+	components := []func(context.Context) error{
+		func(ctx context.Context) error { return cmd.Serve(ctx, lns[0]) },
+		func(ctx context.Context) error { return d.query.API().RunOn(ctx, lns[1]) },
 		host.Run,
-	)
+	}
+	if lns[2] != nil {
+		sys.StatsURL = "http://" + lns[2].Addr().String()
+		components = append(components, func(ctx context.Context) error { return funchost.ServeStats(ctx, lns[2], host, d.consumers, log) })
+	}
+	sys.run = func(ctx context.Context) error { return runComponents(ctx, components...) }
+	return sys, nil
+}
+
+// listenAll listens on each address (nil for an empty one), or on none.
+func listenAll(addrs ...string) ([]net.Listener, error) {
+	lns := make([]net.Listener, len(addrs))
+	for i, a := range addrs {
+		if a == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range lns[:i] {
+				if l != nil {
+					l.Close()
+				}
+			}
+			return nil, err
+		}
+		lns[i] = ln
+	}
+	return lns, nil
 }
 
 // functions hosts the app's change-feed functions in process, with the
@@ -116,6 +195,7 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 		return nil, nil, err
 	}
 	d.closers = append(d.closers, set.Close)
+	d.consumers = set
 	handler, err := functions.NewHandler(app, set.Consumers, functions.Options{Log: log})
 	if err != nil {
 		return nil, nil, err
@@ -128,8 +208,8 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 	return host, bus, nil
 }
 
-// banner prints what runs where and a session to copy.
-func (d *dev) banner(conn *cosmosdb.Conn, bus *consumers.Bus) {
+// describeStore says where the store is, for the banner.
+func (d *dev) describeStore(conn *cosmosdb.Conn) string {
 	store := "embedded store in " + d.store.DataDir
 	if d.store.Memory {
 		store = "embedded store in memory"
@@ -137,21 +217,32 @@ func (d *dev) banner(conn *cosmosdb.Conn, bus *consumers.Bus) {
 	if e := conn.EmulatorEndpoint(); e != "" {
 		store += ", also at " + e + " (emulator key)"
 	}
+	return store
+}
+
+// banner prints what runs where and a session to copy.
+func (d *dev) banner(sys *devSystem) {
+	stats := sys.StatsURL + "/debug/stats"
+	if sys.StatsURL == "" {
+		stats = "off"
+	}
 	fmt.Fprintf(os.Stderr, `
 orderctx dev
-  command API   http://%[1]s
-  query API     http://%[2]s
+  command API   %[1]s
+  query API     %[2]s
   functions     ProjectOrders, PublishIntegrationEvents, SnapshotOrders, CopyOrdersToPostgres (in process)
+  statistics    %[5]s
   broker        %[3]s  (JetStream stream ORDERS, subjects orders.v1.>)
   store         %[4]s
 
 Try:
-  curl -s http://%[1]s/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \
+  curl -s %[1]s/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \
     -d '{"orderId":"o-1","buyerId":"b-1","currency":"EUR","shippingAddress":{"street":"1 Main St","city":"Oslo","postalCode":"0150","country":"NO"},"items":[{"productId":"p-1","name":"Pen","quantity":2,"unitPrice":150}]}'
-  curl -s 'http://%[2]s/orders/o-1?minVersion=1'
+  curl -s '%[2]s/orders/o-1?minVersion=1'
   nats --server %[3]s sub 'orders.v1.>'
+  orderctx bench -duration 30s
 
-`, d.command.Addr, d.query.Addr, bus.URL, store)
+`, sys.CommandURL, sys.QueryURL, sys.BusURL, sys.Store, stats)
 }
 
 func (d *dev) Close() error {

@@ -38,7 +38,8 @@ type program interface {
 }
 
 // command is one entry of the dispatch table. A command with subcommands
-// (bench cosmos) takes its first argument as the subcommand's name.
+// (bench cosmos) takes its first argument as the subcommand's name; with new
+// set as well, the command alone (or followed by flags) runs new (bench).
 type command struct {
 	summary string
 	new     func() program
@@ -57,7 +58,8 @@ var commands = map[string]command{
 		"postgres": func() program { return rebuild.NewPostgresMain() },
 	}},
 	"verify": {summary: "check a whole store: streams, views, snapshots, published events, parked events", new: func() program { return verify.NewMain() }},
-	"bench": {summary: "measure a component under load (bench cosmos | commandapi | queryapi)", sub: map[string]func() program{
+	"bench": {summary: "measure the running system under load (bench [system] | cosmos | commandapi | queryapi)", new: newSystemBench, sub: map[string]func() program{
+		"system":     newSystemBench,
 		"cosmos":     func() program { return cosmosbench.NewMain() },
 		"commandapi": func() program { return commandbench.NewMain() },
 		"queryapi":   func() program { return querybench.NewMain() },
@@ -83,7 +85,7 @@ func resolve(args []string) (program, []string, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown command %q", args[0])
 	}
-	if cmd.sub == nil {
+	if cmd.sub == nil || (cmd.new != nil && (len(args) < 2 || strings.HasPrefix(args[1], "-"))) {
 		return cmd.new(), args[1:], nil
 	}
 	names := make([]string, 0, len(cmd.sub))

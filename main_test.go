@@ -19,7 +19,11 @@ func TestResolve(t *testing.T) {
 		{name: "unknown command", args: []string{"nope"}, wantErr: `unknown command "nope"`},
 		{name: "rebuild views", args: []string{"rebuild", "views", "-memory", "-drop-old"}, left: 2},
 		{name: "rebuild postgres", args: []string{"rebuild", "postgres", "-dsn", "postgres://127.0.0.1/x"}, left: 2},
-		{name: "missing subcommand", args: []string{"bench"}, wantErr: "usage: orderctx bench <commandapi|cosmos|queryapi>"},
+		{name: "bench alone is the system bench", args: []string{"bench"}, left: 0},
+		{name: "system bench with flags", args: []string{"bench", "-duration", "2s", "-json"}, left: 3},
+		{name: "system bench by name", args: []string{"bench", "system", "-clients", "4"}, left: 2},
+		{name: "unknown bench", args: []string{"bench", "nope"}, wantErr: "usage: orderctx bench <commandapi|cosmos|queryapi|system>"},
+		{name: "missing subcommand", args: []string{"rebuild"}, wantErr: "usage: orderctx rebuild <postgres|views>"},
 		{name: "unknown subcommand", args: []string{"rebuild", "nope"}, wantErr: "usage: orderctx rebuild <postgres|views>"},
 	}
 	for _, tc := range cases {

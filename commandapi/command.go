@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"runtime/pprof"
 	"time"
 
 	"orderctx/domain/es"
 	"orderctx/domain/order"
 	"orderctx/domain/orderapp"
+	"orderctx/infra/benchkit"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
 )
@@ -97,17 +97,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 // Run serves the API until ctx ends.
 func (m *Main) Run(ctx context.Context) error {
-	if m.CPUProfile != "" {
-		f, err := os.Create(m.CPUProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	stopProfile, err := benchkit.CPUProfile(m.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if m.Store.Endpoint == "" && os.Getenv("GOGC") == "" {
 		// The embedded store runs in this process, keeps every item in
 		// memory and allocates per request, as `orderctx cosmos` does:

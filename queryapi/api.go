@@ -246,6 +246,11 @@ func (a *API) Run(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("query API: %w", err)
 	}
+	return a.RunOn(ctx, ln)
+}
+
+// RunOn follows the feeds and serves on ln until ctx is done.
+func (a *API) RunOn(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	followed := make(chan struct{})
@@ -253,7 +258,7 @@ func (a *API) Run(ctx context.Context, addr string) error {
 		defer close(followed)
 		a.Follow(ctx)
 	}()
-	err = a.Serve(ctx, ln)
+	err := a.Serve(ctx, ln)
 	cancel()
 	<-followed
 	return err

@@ -22,13 +22,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"orderctx/commandapi"
+	"orderctx/infra/benchkit"
 )
 
 // Config sets what a run measures; zero fields take the defaults.
@@ -222,14 +221,14 @@ func startChild(ctx context.Context, cfg Config, role, dir string, args []string
 
 // measure runs load and reads the child's CPU time around it.
 func (c *child) measure(ctx context.Context, name string, load func() Load) (Result, error) {
-	before, err := processCPU(c.cmd.Process.Pid)
+	before, err := benchkit.ProcessCPU(c.cmd.Process.Pid)
 	if err != nil {
 		return Result{}, err
 	}
-	self := selfCPU()
+	self := benchkit.SelfCPU()
 	l := load()
-	self = selfCPU() - self
-	after, err := processCPU(c.cmd.Process.Pid)
+	self = benchkit.SelfCPU() - self
+	after, err := benchkit.ProcessCPU(c.cmd.Process.Pid)
 	return Result{Name: name, Load: l, ServerCPU: after - before, ClientCPU: self}, err
 }
 
@@ -260,20 +259,6 @@ func serverStats(ctx context.Context, base string) (commandapi.StatsDocument, er
 	return doc, json.NewDecoder(resp.Body).Decode(&doc)
 }
 
-// processCPU reads a process's user and system CPU time from /proc.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// The fields after the command name (which may hold spaces) start after ')'.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
-}
-
 // ServeHello serves the reference, echo v4 answering a constant string, on
 // addr until ctx ends.
 func ServeHello(ctx context.Context, addr string) error {
@@ -295,13 +280,6 @@ func ServeHello(ctx context.Context, addr string) error {
 	return nil
 }
 
-// selfCPU is this process's CPU time: the load generator's.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func (r Report) print(cfg Config) {
 	w := cfg.Out
 	hello := r.HelloCPU()
@@ -314,8 +292,8 @@ func (r Report) print(cfg Config) {
 			ru = fmt.Sprintf("%.2f", x.Charge/float64(max(x.Requests, 1)))
 		}
 		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %.1f µs | %.1f | %.1f µs | %s | %s |\n", x.Name, x.Rate(), ms(x.P50), ms(x.P99),
-			micros(x.CPUPerRequest()), float64(x.CPUPerRequest())/float64(max(hello, 1)),
-			micros(x.ClientCPU/time.Duration(max(x.Requests, 1))), reqs, ru)
+			benchkit.Micros(x.CPUPerRequest()), float64(x.CPUPerRequest())/float64(max(hello, 1)),
+			benchkit.Micros(x.ClientCPU/time.Duration(max(x.Requests, 1))), reqs, ru)
 	}
 	row(r.HelloBefore, false)
 	for _, c := range r.Commands {
@@ -323,7 +301,5 @@ func (r Report) print(cfg Config) {
 	}
 	row(r.HelloAfter, false)
 }
-
-func micros(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"orderctx/infra/benchkit"
 )
 
 // Load is what one load scenario measured on the client side.
@@ -88,14 +89,8 @@ func runLoad(ctx context.Context, base string, clients int, d time.Duration, nex
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	slices.Sort(all)
-	pct := func(p float64) time.Duration {
-		if len(all) == 0 {
-			return 0
-		}
-		return all[int(float64(len(all)-1)*p)]
-	}
-	return Load{Requests: len(all), Errors: int(errs.Load()), Seconds: elapsed.Seconds(), P50: pct(0.5), P99: pct(0.99), Charge: charge}
+	sum := benchkit.Summarize(all)
+	return Load{Requests: sum.Count, Errors: int(errs.Load()), Seconds: elapsed.Seconds(), P50: sum.P50, P99: sum.P99, Charge: charge}
 }
 
 // send runs one step and returns the command's request charge; an

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -29,8 +31,10 @@ type Main struct {
 	LeaseExpiry   time.Duration
 	SnapshotEvery int64
 	StatsEvery    time.Duration
-	Getenv        func(string) string
-	Log           *slog.Logger
+	// StatsAddr, when set, serves GET /debug/stats (StatsDocument) there.
+	StatsAddr string
+	Getenv    func(string) string
+	Log       *slog.Logger
 
 	closers []func() error
 }
@@ -52,6 +56,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&m.LeaseExpiry, "lease-expiration", 0, "override leaseExpirationInterval (renew and acquire at a quarter of it)")
 	fs.Int64Var(&m.SnapshotEvery, "snapshot-every", 0, "snapshot an order every N events (0: 50)")
 	fs.DurationVar(&m.StatsEvery, "stats-every", m.StatsEvery, "how often to log each consumer's position, lag, rate and parked count")
+	fs.StringVar(&m.StatsAddr, "stats-addr", "", "serve GET /debug/stats (each function's lag, rate, parked count, store charge) on this address; empty: off")
 	m.Store.RegisterFlags(fs)
 	return fs.Parse(args)
 }
@@ -92,7 +97,23 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	go Report(ctx, host, set, m.StatsEvery, m.Log)
 	m.Log.Info("funchost running", "functions", len(app.Functions), "store", m.Store.Describe())
-	return host.Run(ctx)
+	if m.StatsAddr == "" {
+		return host.Run(ctx)
+	}
+	ln, err := net.Listen("tcp", m.StatsAddr)
+	if err != nil {
+		return fmt.Errorf("funchost statistics: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- ServeStats(ctx, ln, host, set, m.Log) }()
+	err = host.Run(ctx)
+	cancel()
+	if serr := <-served; err == nil {
+		err = serr
+	}
+	return err
 }
 
 // open connects to the store the functions' trigger connection names
@@ -142,21 +163,9 @@ func Report(ctx context.Context, host *Host, set *consumers.Set, every time.Dura
 		if set != nil {
 			parked = set.Parked()
 		}
-		for name, st := range host.Stats() {
-			var lag int64
-			var lagSeconds, rate float64
-			held := 0
-			for _, l := range st.Leases {
-				if !l.Held {
-					continue
-				}
-				held++
-				lag += l.LagEvents
-				lagSeconds = max(lagSeconds, l.LagSeconds)
-				rate += l.EventsPerSecond
-			}
-			log.Info("consumer", "function", name, "leases", len(st.Leases), "held", held, "lagEvents", lag,
-				"lagSeconds", lagSeconds, "eventsPerSecond", rate, "parked", parked[name])
+		for name, fs := range host.Summary(parked).Functions {
+			log.Info("consumer", "function", name, "leases", fs.Leases, "held", fs.Held, "lagEvents", fs.LagEvents,
+				"lagSeconds", fs.LagSeconds, "eventsPerSecond", fs.EventsPerSecond, "parked", fs.Parked, "ru", fs.RequestCharge)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"orderctx/domain/es"
 	"orderctx/functions/funcapp"
 	"orderctx/functions/invoke"
 	"orderctx/infra/changefeed"
@@ -60,6 +61,9 @@ type Config struct {
 type Host struct {
 	cfg        Config
 	processors map[string]*changefeed.Processor
+	// meters add up each function's store requests and charges (the
+	// consumers in process report to the meter of the invocation's context).
+	meters map[string]*es.Meter
 }
 
 // New builds a processor and an invoker per function.
@@ -77,7 +81,7 @@ func New(cfg Config) (*Host, error) {
 	if cfg.HandlerURL != "" {
 		target = invoke.HTTP(cfg.HandlerURL, nil)
 	}
-	h := &Host{cfg: cfg, processors: make(map[string]*changefeed.Processor, len(cfg.App.Functions))}
+	h := &Host{cfg: cfg, processors: make(map[string]*changefeed.Processor, len(cfg.App.Functions)), meters: map[string]*es.Meter{}}
 	for _, fn := range cfg.App.Functions {
 		// The invoker names the function in every record itself.
 		p, err := h.processor(fn, invoke.New(fn, target, invoke.Options{Log: cfg.Log}))
@@ -104,6 +108,8 @@ func (h *Host) processor(fn funcapp.Function, inv *invoke.Invoker) (*changefeed.
 	if err != nil {
 		return nil, err
 	}
+	meter := &es.Meter{}
+	h.meters[fn.Name] = meter
 	o := changefeed.Options{
 		Monitored: monitored, Leases: leases, Prefix: t.LeaseContainerPrefix, Owner: h.cfg.Owner,
 		MaxItemsPerInvocation: t.MaxItemsPerInvocation, StartFromBeginning: t.StartFromBeginning, StartFromTime: t.StartFromTime,
@@ -111,7 +117,7 @@ func (h *Host) processor(fn funcapp.Function, inv *invoke.Invoker) (*changefeed.
 		LeaseExpirationInterval: t.LeaseExpirationInterval, LeaseRenewInterval: t.LeaseRenewInterval,
 		Log: h.cfg.Log.With("function", fn.Name),
 		Handler: func(ctx context.Context, b changefeed.Batch) error {
-			_, err := inv.Invoke(ctx, b.Documents)
+			_, err := inv.Invoke(es.WithMeter(ctx, meter), b.Documents)
 			return err
 		},
 	}

@@ -9,7 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"runtime/pprof"
+
+	"orderctx/infra/benchkit"
 )
 
 // Main is the `orderctx cosmos` command: the server where the official
@@ -55,17 +56,11 @@ func (m *Main) Run(ctx context.Context) error {
 		// request by about 15% (docs/benchmarks.md). GOGC overrides this.
 		debug.SetGCPercent(400)
 	}
-	if m.CPUProfile != "" {
-		f, err := os.Create(m.CPUProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	stopProfile, err := benchkit.CPUProfile(m.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	dir := m.DataDir
 	if m.Memory {
 		dir = ""

@@ -18,15 +18,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"orderctx/infra/benchkit"
 	"orderctx/infra/cosmosdb"
 	"orderctx/queryapi"
 	"orderctx/queryapi/internal/viewtest"
@@ -294,7 +293,7 @@ func load(ctx context.Context, cfg Config, name string, next func(*rand.Rand) (s
 	samples := make([][]sample, cfg.Clients)
 	var errs atomic.Int64
 	deadline := time.Now().Add(cfg.Duration)
-	start, cpuBefore := time.Now(), processCPU()
+	start, cpuBefore := time.Now(), benchkit.SelfCPU()
 	var wg sync.WaitGroup
 	for c := range samples {
 		wg.Add(1)
@@ -313,7 +312,7 @@ func load(ctx context.Context, cfg Config, name string, next func(*rand.Rand) (s
 		}()
 	}
 	wg.Wait()
-	elapsed, cpu := time.Since(start).Seconds(), processCPU()-cpuBefore
+	elapsed, cpu := time.Since(start).Seconds(), benchkit.SelfCPU()-cpuBefore
 	var all []time.Duration
 	per := map[int][]time.Duration{}
 	for _, ss := range samples {
@@ -332,13 +331,6 @@ func load(ctx context.Context, cfg Config, name string, next func(*rand.Rand) (s
 	return out
 }
 
-// processCPU is this process's user and system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // fetch sends one GET and reads the answer; it reports a 200.
 func fetch(client *http.Client, url string, buf []byte) bool {
 	resp, err := client.Get(url)
@@ -354,14 +346,8 @@ func fetch(client *http.Client, url string, buf []byte) bool {
 }
 
 func summarize(name string, lat []time.Duration, seconds float64) Result {
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[int(float64(len(lat)-1)*p)]
-	}
-	return Result{Name: name, Requests: len(lat), Seconds: seconds, P50: pct(0.50), P99: pct(0.99)}
+	sum := benchkit.Summarize(lat)
+	return Result{Name: name, Requests: sum.Count, Seconds: seconds, P50: sum.P50, P99: sum.P99}
 }
 
 // mergeHello averages the two reference runs.

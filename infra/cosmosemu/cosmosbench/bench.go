@@ -13,18 +13,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
+	"orderctx/infra/benchkit"
 	"orderctx/infra/cosmosemu"
 )
 
@@ -259,11 +258,11 @@ func load(ctx context.Context, cfg Config, pid int, clients []*azcosmos.Containe
 	var seq atomic.Int64
 	lat := make([][]time.Duration, len(clients))
 	errs := make(chan error, len(clients))
-	srvBefore, err := processCPU(pid)
+	srvBefore, err := benchkit.ProcessCPU(pid)
 	if err != nil {
 		return Result{}, err
 	}
-	cliBefore := selfCPU()
+	cliBefore := benchkit.SelfCPU()
 	start := time.Now()
 	end := start.Add(cfg.Duration)
 	for w, c := range clients {
@@ -282,7 +281,7 @@ func load(ctx context.Context, cfg Config, pid int, clients []*azcosmos.Containe
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	srvAfter, err := processCPU(pid)
+	srvAfter, err := benchkit.ProcessCPU(pid)
 	if err != nil {
 		return Result{}, err
 	}
@@ -295,10 +294,9 @@ func load(ctx context.Context, cfg Config, pid int, clients []*azcosmos.Containe
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	pct := func(p float64) time.Duration { return all[int(float64(len(all)-1)*p)] }
-	return Result{Name: name, Ops: len(all), Seconds: elapsed.Seconds(), P50: pct(0.5), P95: pct(0.95), P99: pct(0.99),
-		ServerCPU: srvAfter - srvBefore, ClientCPU: selfCPU() - cliBefore}, nil
+	sum := benchkit.Summarize(all)
+	return Result{Name: name, Ops: sum.Count, Seconds: elapsed.Seconds(), P50: sum.P50, P95: sum.P95, P99: sum.P99,
+		ServerCPU: srvAfter - srvBefore, ClientCPU: benchkit.SelfCPU() - cliBefore}, nil
 }
 
 // drain writes FeedItems items in batches, then reads the whole change feed
@@ -334,8 +332,8 @@ func drain(ctx context.Context, cfg Config, pid int, c *azcosmos.ContainerClient
 	if err != nil {
 		return Result{}, err
 	}
-	srvBefore, _ := processCPU(pid)
-	cliBefore := selfCPU()
+	srvBefore, _ := benchkit.ProcessCPU(pid)
+	cliBefore := benchkit.SelfCPU()
 	start := time.Now()
 	opts := &azcosmos.ChangeFeedOptions{FeedRange: &ranges[0], MaxItemCount: 1000}
 	n := 0
@@ -355,31 +353,10 @@ func drain(ctx context.Context, cfg Config, pid int, c *azcosmos.ContainerClient
 		opts = &azcosmos.ChangeFeedOptions{Continuation: &token, MaxItemCount: 1000}
 	}
 	elapsed := time.Since(start)
-	srvAfter, _ := processCPU(pid)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
-	return Result{Name: "feed drain (items)", Ops: n, Seconds: elapsed.Seconds(), P50: pct(0.5), P95: pct(0.95), P99: pct(0.99),
-		ServerCPU: srvAfter - srvBefore, ClientCPU: selfCPU() - cliBefore}, nil
-}
-
-// processCPU reads a process's user+system CPU time from /proc.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name (which may contain spaces) start after ')'.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	srvAfter, _ := benchkit.ProcessCPU(pid)
+	sum := benchkit.Summarize(lat)
+	return Result{Name: "feed drain (items)", Ops: n, Seconds: elapsed.Seconds(), P50: sum.P50, P95: sum.P95, P99: sum.P99,
+		ServerCPU: srvAfter - srvBefore, ClientCPU: benchkit.SelfCPU() - cliBefore}, nil
 }
 
 func print(cfg Config, results []Result) {
