@@ -200,7 +200,7 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 	if err != nil {
 		return nil, nil, err
 	}
-	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Log: log})
+	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}

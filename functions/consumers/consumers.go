@@ -60,8 +60,14 @@ type Config struct {
 // Set is the built consumers, by function name, and what they report.
 type Set struct {
 	Consumers map[string]functions.Consumer
-	parked    map[string]*parking.Consumer
-	closers   []func()
+	// Off names the functions whose consumer does nothing in this
+	// configuration, with the reason (CopyOrdersToPostgres without a
+	// database). Their consumer stays in Consumers (a custom handler in Azure
+	// still answers their invocations); a host that runs the triggers itself
+	// need not run a change-feed processor for them (funchost.Config.Off).
+	Off     map[string]string
+	parked  map[string]*parking.Consumer
+	closers []func()
 }
 
 // Close releases what the consumers hold (the PostgreSQL connections).
@@ -125,6 +131,7 @@ func Build(cfg Config) (*Set, error) {
 	set := &Set{
 		Consumers: map[string]functions.Consumer{ProjectOrders: proj, PublishIntegrationEvents: pub, SnapshotOrders: snap},
 		parked:    map[string]*parking.Consumer{ProjectOrders: proj, PublishIntegrationEvents: pub, SnapshotOrders: snap},
+		Off:       map[string]string{},
 	}
 	if err := set.addPostgres(cfg, reg, letters, log.With("consumer", pgcopy.Name)); err != nil {
 		return nil, err
@@ -145,6 +152,7 @@ func (s *Set) addPostgres(cfg Config, reg *es.Registry, letters parking.Store, l
 	}
 	if dsn == "" {
 		s.Consumers[CopyOrdersToPostgres] = pgcopy.Disabled(log)
+		s.Off[CopyOrdersToPostgres] = "the PostgreSQL copy is not configured (" + pgcopy.EnvDSN + " is not set)"
 		return nil
 	}
 	store, err := pgviews.Open(dsn)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"orderctx/functions/consumers"
@@ -59,6 +60,12 @@ func TestOneConsumerPerFunctionFolder(t *testing.T) {
 			}
 			if _, reported := set.Parked()[consumers.CopyOrdersToPostgres]; reported != tc.copy {
 				t.Fatalf("the copy reports parked events: %v, want %v", reported, tc.copy)
+			}
+			if reason, off := set.Off[consumers.CopyOrdersToPostgres]; off == tc.copy || off && !strings.Contains(reason, "ORDERCTX_POSTGRES_DSN") {
+				t.Fatalf("the copy is off: %v (%q), want %v, naming the setting", off, reason, !tc.copy)
+			}
+			if len(set.Off) > 1 {
+				t.Fatalf("functions off: %v; only the copy may be", set.Off)
 			}
 			res, err := set.Consumers[consumers.CopyOrdersToPostgres].Handle(context.Background(), []json.RawMessage{})
 			if err != nil || len(res.Logs) == 0 && !tc.copy {

@@ -158,7 +158,7 @@ func hostInProcess(b *testing.B, app *funcapp.App, conn *cosmosdb.Conn, dir stri
 	if err != nil {
 		b.Fatal(err)
 	}
-	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler})
+	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off})
 	if err != nil {
 		b.Fatal(err)
 	}

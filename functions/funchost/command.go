@@ -90,6 +90,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if cfg.Handler, err = functions.NewHandler(app, set.Consumers, functions.Options{Log: m.Log}); err != nil {
 			return err
 		}
+		cfg.Off = set.Off
 	}
 	host, err := New(cfg)
 	if err != nil {

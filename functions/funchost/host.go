@@ -54,7 +54,13 @@ type Config struct {
 	LeaseExpiration time.Duration
 	// Owner names this process in the leases (default: the processor's).
 	Owner string
-	Log   *slog.Logger
+	// Off names functions of the app not to run, with the reason
+	// (consumers.Set.Off: a consumer that would pass every event by). No
+	// processor runs for them: no feed reads, no lease writes; their leases
+	// stay where they are, so once the function is on again it starts from
+	// its last checkpoint (or as function.json says when it has none).
+	Off map[string]string
+	Log *slog.Logger
 }
 
 // Host runs every function of an app.
@@ -83,6 +89,10 @@ func New(cfg Config) (*Host, error) {
 	}
 	h := &Host{cfg: cfg, processors: make(map[string]*changefeed.Processor, len(cfg.App.Functions)), meters: map[string]*es.Meter{}}
 	for _, fn := range cfg.App.Functions {
+		if reason, off := cfg.Off[fn.Name]; off {
+			cfg.Log.Info("funchost: function off: no change-feed processor runs for it", "function", fn.Name, "reason", reason)
+			continue
+		}
 		// The invoker names the function in every record itself.
 		p, err := h.processor(fn, invoke.New(fn, target, invoke.Options{Log: cfg.Log}))
 		if err != nil {
