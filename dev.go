@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"orderctx/commandapi"
 	"orderctx/functions"
@@ -43,6 +44,7 @@ type dev struct {
 	// emulatorAddr is where -emulator serves (devEmulatorAddr unless told).
 	emulatorAddr  string
 	snapshotEvery int64
+	batchDelay    time.Duration
 	reset         bool
 	appRoot       string
 	natsListen    string
@@ -78,6 +80,7 @@ func (d *dev) ParseFlags(args []string) error {
 	fs.BoolVar(&d.emulator, "emulator", false, "also serve the embedded store at https://localhost:8081 (the emulator's address and key)")
 	fs.StringVar(&d.emulatorAddr, "emulator-addr", d.emulatorAddr, "where -emulator serves the store")
 	fs.Int64Var(&d.snapshotEvery, "snapshot-every", 0, "snapshot an order every N events (0: 50)")
+	fs.DurationVar(&d.batchDelay, "batch-delay", funchost.DefaultBatchDelay, "each function's wait after a short batch before reading again, so batches gather (negative: none)")
 	fs.StringVar(&d.store.DataDir, "data", d.store.DataDir, "data directory of the embedded store and the broker")
 	fs.BoolVar(&d.store.Memory, "memory", false, "keep everything in memory (nothing survives a restart)")
 	fs.BoolVar(&d.reset, "reset", false, "delete the data directory first")
@@ -200,7 +203,7 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 	if err != nil {
 		return nil, nil, err
 	}
-	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, Log: log})
+	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, BatchDelay: d.batchDelay, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}

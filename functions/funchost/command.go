@@ -28,6 +28,7 @@ type Main struct {
 	// consumers without NATS_URL or Service Bus settings).
 	NATSListen    string
 	Poll, MaxPoll time.Duration
+	BatchDelay    time.Duration
 	LeaseExpiry   time.Duration
 	SnapshotEvery int64
 	StatsEvery    time.Duration
@@ -42,7 +43,7 @@ type Main struct {
 // NewMain returns the command with its defaults.
 func NewMain() *Main {
 	return &Main{AppRoot: funcapp.RootFromEnv(os.Getenv), Store: cosmosdb.ConfigFromEnv(), NATSListen: natsbus.DefaultListen,
-		Poll: DefaultFeedPollDelay, MaxPoll: DefaultMaxFeedPollDelay, StatsEvery: 30 * time.Second, Getenv: os.Getenv, Log: slog.Default()}
+		Poll: DefaultFeedPollDelay, MaxPoll: DefaultMaxFeedPollDelay, BatchDelay: DefaultBatchDelay, StatsEvery: 30 * time.Second, Getenv: os.Getenv, Log: slog.Default()}
 }
 
 // ParseFlags reads the command line.
@@ -53,6 +54,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.NATSListen, "nats-listen", m.NATSListen, "address of the embedded NATS server (when NATS_URL is not set)")
 	fs.DurationVar(&m.Poll, "feed-poll-delay", m.Poll, "wait after a read that found nothing (negative: function.json's feedPollDelay)")
 	fs.DurationVar(&m.MaxPoll, "max-feed-poll-delay", m.MaxPoll, "the wait grows up to this while the feed stays quiet")
+	fs.DurationVar(&m.BatchDelay, "batch-delay", m.BatchDelay, "wait after a short batch before reading again, so batches gather (negative: none)")
 	fs.DurationVar(&m.LeaseExpiry, "lease-expiration", 0, "override leaseExpirationInterval (renew and acquire at a quarter of it)")
 	fs.Int64Var(&m.SnapshotEvery, "snapshot-every", 0, "snapshot an order every N events (0: 50)")
 	fs.DurationVar(&m.StatsEvery, "stats-every", m.StatsEvery, "how often to log each consumer's position, lag, rate and parked count")
@@ -73,6 +75,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, conn.Close)
 	cfg := Config{App: app, Conn: conn, HandlerURL: m.HandlerURL, FeedPollDelay: m.Poll, MaxFeedPollDelay: m.MaxPoll,
+		BatchDelay:      m.BatchDelay,
 		LeaseExpiration: m.LeaseExpiry, Log: m.Log}
 	var set *consumers.Set
 	if m.HandlerURL == "" {

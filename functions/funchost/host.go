@@ -33,6 +33,13 @@ import (
 const (
 	DefaultFeedPollDelay    = 5 * time.Millisecond
 	DefaultMaxFeedPollDelay = 25 * time.Millisecond
+	// DefaultBatchDelay is the wait after a short batch before the next
+	// read (changefeed.Options.BatchDelay): under load each function's
+	// batches gather a few milliseconds of events instead of the one or two
+	// that arrived during the previous delivery, so the per-batch work (the
+	// feed read, the host request, the dead-letter query, the checkpoint)
+	// is shared by more events; a change waits at most this much longer.
+	DefaultBatchDelay = 5 * time.Millisecond
 	// DefaultShutdownGrace bounds the release of leases on a graceful stop.
 	DefaultShutdownGrace = 10 * time.Second
 )
@@ -48,6 +55,10 @@ type Config struct {
 	// FeedPollDelay and MaxFeedPollDelay override every function's
 	// feedPollDelay (zero: the defaults above; negative: function.json's).
 	FeedPollDelay, MaxFeedPollDelay time.Duration
+	// BatchDelay is every function's wait after a short batch (zero:
+	// DefaultBatchDelay; negative: none, read again at once as the
+	// Functions trigger does).
+	BatchDelay time.Duration
 	// LeaseExpiration, when set, overrides leaseExpirationInterval (and
 	// scales renew and acquire intervals with it), so a dead process's
 	// ranges move sooner in tests and crash drills.
@@ -142,6 +153,12 @@ func (h *Host) localTimings(o *changefeed.Options) {
 		o.FeedPollDelay, o.MaxFeedPollDelay = h.cfg.FeedPollDelay, max(h.cfg.MaxFeedPollDelay, h.cfg.FeedPollDelay)
 	case h.cfg.FeedPollDelay == 0:
 		o.FeedPollDelay, o.MaxFeedPollDelay = DefaultFeedPollDelay, DefaultMaxFeedPollDelay
+	}
+	switch {
+	case h.cfg.BatchDelay > 0:
+		o.BatchDelay = h.cfg.BatchDelay
+	case h.cfg.BatchDelay == 0:
+		o.BatchDelay = DefaultBatchDelay
 	}
 	if e := h.cfg.LeaseExpiration; e > 0 {
 		o.LeaseExpirationInterval, o.LeaseRenewInterval, o.LeaseAcquireInterval = e, e/4, e/4

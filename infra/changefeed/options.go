@@ -80,6 +80,13 @@ type Options struct {
 	// change found brings it back to FeedPollDelay. Default: FeedPollDelay
 	// (a fixed delay, as the Functions trigger polls).
 	MaxFeedPollDelay time.Duration
+	// BatchDelay is the wait after delivering a page shorter than
+	// MaxItemsPerInvocation, before reading again: under a steady load the
+	// next batch then holds what arrived during the wait as well as during
+	// the delivery, so the per-batch work (the read, the handler's
+	// per-batch lookups, the checkpoint) is paid for more events. It adds
+	// at most this to a change's delay. Default 0: read again at once.
+	BatchDelay time.Duration
 	// LeaseAcquireInterval is how often the leases are balanced (default 13 s).
 	LeaseAcquireInterval time.Duration
 	// LeaseExpirationInterval is how long a lease stays with an owner that
@@ -144,7 +151,7 @@ func (o Options) check() error {
 	if o.StartFromBeginning && !o.StartFromTime.IsZero() {
 		bad("StartFromTime: only one of StartFromBeginning and StartFromTime can be set")
 	}
-	for name, d := range map[string]time.Duration{"FeedPollDelay": o.FeedPollDelay,
+	for name, d := range map[string]time.Duration{"FeedPollDelay": o.FeedPollDelay, "BatchDelay": o.BatchDelay,
 		"LeaseAcquireInterval": o.LeaseAcquireInterval, "LeaseExpirationInterval": o.LeaseExpirationInterval,
 		"LeaseRenewInterval": o.LeaseRenewInterval, "RetryBackoff": o.RetryBackoff, "MaxRetryBackoff": o.MaxRetryBackoff} {
 		if d < 0 {

@@ -78,6 +78,9 @@ func (w *worker) run(ctx context.Context) exit {
 			if errors.Is(w.deliver(ctx, pg), errLeaseLost) {
 				return exitLost
 			}
+			if len(pg.docs) < w.p.o.MaxItemsPerInvocation && w.p.o.BatchDelay > 0 {
+				w.sleep(ctx, w.p.o.BatchDelay) // let the next batch gather
+			}
 		}
 	}
 }
