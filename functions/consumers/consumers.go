@@ -103,7 +103,15 @@ func Build(cfg Config) (*Set, error) {
 	}
 	letters := deadletters.New(cfg.Conn)
 	views := viewstore.NewRouted(cfg.Conn, viewpointer.New(cfg.Conn), 0, log.With("consumer", projector.Name))
-	proj, err := projector.NewConsumer(projector.Config{Views: views, Log: log.With("consumer", projector.Name)}, reg, letters)
+	// The consumers get the same event documents: one decodes each, the
+	// others take its envelope.
+	decoded := parking.NewDecodedCache(0)
+	projHandler, err := projector.New(projector.Config{Views: views, Log: log.With("consumer", projector.Name)})
+	if err != nil {
+		return nil, err
+	}
+	proj, err := parking.New(parking.Config{Consumer: projector.Name, Registry: reg, Store: letters, Handler: projHandler,
+		Log: log.With("consumer", projector.Name), Decoded: decoded})
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +120,13 @@ func Build(cfg Config) (*Set, error) {
 	// maps, so its history must never start at a later snapshot.
 	loader := eventstore.New(cfg.Conn, reg)
 	loader.AcceptSnapshots(order.AcceptsSnapshot)
-	snap, err := snapshotter.NewConsumer(snapshotter.Config{Events: loader, Snapshots: loader,
-		Policy: snapshotter.Policy{Every: cfg.SnapshotEvery}, Log: log.With("consumer", snapshotter.Name)}, reg, letters)
+	snapHandler, err := snapshotter.New(snapshotter.Config{Events: loader, Snapshots: loader,
+		Policy: snapshotter.Policy{Every: cfg.SnapshotEvery}, Log: log.With("consumer", snapshotter.Name)})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := parking.New(parking.Config{Consumer: snapshotter.Name, Registry: reg, Store: letters, Handler: snapHandler,
+		Log: log.With("consumer", snapshotter.Name), Decoded: decoded})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +137,7 @@ func Build(cfg Config) (*Set, error) {
 		return nil, err
 	}
 	pub, err := parking.New(parking.Config{Consumer: publisher.Name, Registry: reg, Store: letters,
-		Handler: publishAndPark(pubHandler), Log: log.With("consumer", publisher.Name)})
+		Handler: publishAndPark(pubHandler), Log: log.With("consumer", publisher.Name), Decoded: decoded})
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,9 @@ type Config struct {
 	Log *slog.Logger
 	// Clock stamps ParkedAt; nil means es.SystemClock.
 	Clock es.Clock
+	// Decoded, when set, shares decoded documents with the other consumers
+	// of the same feed and registry in this process (nil: each decodes).
+	Decoded *DecodedCache
 }
 
 // Validate reports every missing piece at once.
@@ -108,7 +111,7 @@ func (c *Consumer) Parked() int64 { return c.parked.Load() }
 // Handle implements functions.Consumer.
 func (c *Consumer) Handle(ctx context.Context, docs []json.RawMessage) (functions.Result, error) {
 	b := &batch{consumer: c.cfg.Consumer, at: c.cfg.Clock.Now(), items: make([]item, len(docs))}
-	fanout.Each(len(docs), func(i int) { b.items[i] = decode(c.cfg.Registry, docs[i]) })
+	fanout.Each(len(docs), func(i int) { b.items[i] = c.cfg.Decoded.decode(c.cfg.Registry, docs[i]) })
 	heads, err := c.cfg.Store.Heads(ctx, c.cfg.Consumer, b.streams())
 	if err != nil {
 		return functions.Result{}, fmt.Errorf("%s: look up parked streams: %w", c.cfg.Consumer, err)
