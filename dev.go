@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,7 +234,7 @@ func (d *dev) banner(sys *devSystem) {
 orderctx dev
   command API   %[1]s
   query API     %[2]s
-  functions     ProjectOrders, PublishIntegrationEvents, SnapshotOrders, CopyOrdersToPostgres (in process)
+  functions     %[6]s
   statistics    %[5]s
   broker        %[3]s  (JetStream stream ORDERS, subjects orders.v1.>)
   store         %[4]s
@@ -245,7 +246,35 @@ Try:
   nats --server %[3]s sub 'orders.v1.>'
   orderctx bench -duration 30s
 
-`, sys.CommandURL, sys.QueryURL, sys.BusURL, sys.Store, stats)
+`, sys.CommandURL, sys.QueryURL, sys.BusURL, sys.Store, stats, d.describeFunctions())
+}
+
+// describeFunctions names the functions hosted in process, and those off
+// with the reason (the PostgreSQL copy without a database).
+func (d *dev) describeFunctions() string {
+	names := []string{consumers.ProjectOrders, consumers.PublishIntegrationEvents, consumers.SnapshotOrders, consumers.CopyOrdersToPostgres}
+	var on, off []string
+	offNow := d.consumerSetOff()
+	for _, name := range names {
+		if reason, isOff := offNow[name]; isOff {
+			off = append(off, name+" off: "+reason)
+		} else {
+			on = append(on, name)
+		}
+	}
+	out := strings.Join(on, ", ") + " (in process)"
+	for _, o := range off {
+		out += "\n                " + o
+	}
+	return out
+}
+
+// consumerSetOff is the consumers' functions that are off (none before they are built).
+func (d *dev) consumerSetOff() map[string]string {
+	if d.consumers == nil {
+		return nil
+	}
+	return d.consumers.Off
 }
 
 func (d *dev) Close() error {
