@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"orderctx/infra/cosmosemu/store"
 )
 
 // embeddedAvailable checks that dir holds an embedded store (whether another
 // process has it open is not checked on this system).
 func embeddedAvailable(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, "cosmos.db")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, store.LockFile)); err != nil {
 		return fmt.Errorf("no embedded store in %s: %w", dir, err)
 	}
 	return nil

@@ -8,14 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"orderctx/infra/cosmosemu/store"
 )
 
 // embeddedAvailable checks that dir holds an embedded store that no other
-// process has open. The store's file is locked by whoever runs it (orderctx
+// process has open. The store's lock file is locked by whoever runs it (orderctx
 // dev, funchost, cosmos), and opening it again would wait for that process
 // to end; verify says so instead.
 func embeddedAvailable(dir string) error {
-	path := filepath.Join(dir, "cosmos.db")
+	path := filepath.Join(dir, store.LockFile)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no embedded store in %s (-data names the data directory; COSMOS_ENDPOINT a remote store)", dir)

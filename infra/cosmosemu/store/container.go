@@ -421,11 +421,23 @@ func (d *Database) DeleteContainer(id string) error {
 func (d *Database) dropContainerLocked(c *Container) {
 	c.mu.Lock()
 	if w := d.engine.wal; w != nil {
-		<-w.dropBucket(c.meta.RID, [][]byte{collKey(d.meta.ID, c.meta.ID), counterKey(c.meta.RID)})
+		<-w.dropBucket(c.meta.RID, c.loggedBytes(), [][]byte{collKey(d.meta.ID, c.meta.ID), counterKey(c.meta.RID)})
 	}
 	c.deleted = true
 	c.mu.Unlock()
 	delete(d.containers, c.meta.ID)
+}
+
+// loggedBytes is what the container's items take in a snapshot of the
+// log (c.mu is held).
+func (c *Container) loggedBytes() int64 {
+	var n int64
+	for _, lp := range c.logical {
+		for id, d := range lp.docs {
+			n += itemWriteSize(c.meta.RID, lp.key, id, d)
+		}
+	}
+	return n
 }
 
 // PartitionKeyRange is a physical range as the pkranges feed reports it.
@@ -552,7 +564,7 @@ func (c *Container) loadItem(v []byte) error {
 		return fmt.Errorf("item record too short")
 	}
 	seq := binary.BigEndian.Uint64(v[:8])
-	body := append([]byte(nil), v[8:]...)
+	body := v[8:len(v):len(v)] // recovery's own memory (engine.load)
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return err

@@ -17,8 +17,9 @@ import (
 )
 
 // The crash loop runs a fixed sequence of operations in a child process with
-// tiny log segments and a checkpoint every 3 ms, so that sealing, checkpoints,
-// segment deletion and container drops all happen, and kills it with SIGKILL
+// tiny log segments and a compaction whenever the log passes 16 KB and
+// twice its live bytes, so that sealing, compactions, segment deletion and
+// container drops all happen, and kills it with SIGKILL
 // at a random moment, again and again on the same directory. Each child
 // first reports the state it recovered: it must be the state after every
 // acknowledged operation, plus at most the one in flight.
@@ -78,7 +79,7 @@ func TestCrashLoopChild(t *testing.T) {
 		t.Skip("started by TestAcknowledgedOperationsSurviveRepeatedKills")
 	}
 	start, _ := strconv.Atoi(os.Getenv("CRASHLOOP_START"))
-	eng, err := store.Open(store.WithLogTuning(store.Options{Dir: dir}, 32<<10, 3*time.Millisecond))
+	eng, err := store.Open(store.WithLogTuning(store.Options{Dir: dir}, 8<<10, 16<<10))
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(3)
@@ -202,6 +203,9 @@ func TestAcknowledgedOperationsSurviveRepeatedKills(t *testing.T) {
 		}
 		_ = cmd.Wait()
 		next = last + 1
+	}
+	if snaps, _, _ := logFiles(t, dir); len(snaps) == 0 {
+		t.Error("no compaction ran during the loop: the kills never met one")
 	}
 	t.Logf("%d rounds, %d operations acknowledged", rounds, next)
 }

@@ -2,12 +2,9 @@ package store_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 
 	"orderctx/infra/cosmosemu/store"
 )
@@ -66,15 +63,10 @@ func TestWritesRacingAContainerDeletionLeaveNothingBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bdb, err := bolt.Open(filepath.Join(dir, "cosmos.db"), 0o600, nil)
+	buckets, err := store.LoggedBuckets(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buckets []string
-	_ = bdb.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error { buckets = append(buckets, string(name)); return nil })
-	})
-	bdb.Close()
 	if len(buckets) != 1 || buckets[0] != "meta" {
 		t.Fatalf("after the deletion the store holds buckets %q, want only the metadata", buckets)
 	}

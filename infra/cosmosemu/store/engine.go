@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Options configures an Engine.
@@ -99,7 +97,9 @@ func Open(opts Options) (*Engine, error) {
 			return nil, err
 		}
 		e.wal = w
-		if err := e.load(); err != nil {
+		st := w.recovered
+		w.recovered = nil
+		if err := e.load(st); err != nil {
 			w.close()
 			return nil, err
 		}
@@ -306,57 +306,54 @@ func (d *Database) offer() *offerMeta {
 	return d.meta.Offer
 }
 
-// load rebuilds memory from the data directory.
-func (e *Engine) load() error {
-	return e.wal.db.View(func(tx *bolt.Tx) error {
-		m := tx.Bucket(metaBucket)
-		var colls []containerMeta
-		err := m.ForEach(func(k, v []byte) error {
-			switch {
-			case strings.HasPrefix(string(k), "db\x00"):
-				var dm dbMeta
-				if err := json.Unmarshal(v, &dm); err != nil {
-					return fmt.Errorf("load database %q: %w", k, err)
-				}
-				e.dbs[dm.ID] = &Database{engine: e, meta: dm, containers: map[string]*Container{}}
-				if dm.Seq > e.nextDB {
-					e.nextDB = dm.Seq
-				}
-			case strings.HasPrefix(string(k), "coll\x00"):
-				var cm containerMeta
-				if err := json.Unmarshal(v, &cm); err != nil {
-					return fmt.Errorf("load container %q: %w", k, err)
-				}
-				colls = append(colls, cm)
+// load rebuilds memory from the state the log recovered. The items take
+// the recovered values as their bodies: recovery read each record into
+// memory of its own.
+func (e *Engine) load(st *logState) error {
+	var colls []containerMeta
+	err := st.forEach(string(metaBucket), func(k string, v []byte) error {
+		switch {
+		case strings.HasPrefix(k, "db\x00"):
+			var dm dbMeta
+			if err := json.Unmarshal(v, &dm); err != nil {
+				return fmt.Errorf("load database %q: %w", k, err)
 			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, cm := range colls {
-			d, ok := e.dbs[cm.DB]
-			if !ok {
-				continue
+			e.dbs[dm.ID] = &Database{engine: e, meta: dm, containers: map[string]*Container{}}
+			if dm.Seq > e.nextDB {
+				e.nextDB = dm.Seq
 			}
-			c, err := newContainer(d, cm)
-			if err != nil {
-				return err
+		case strings.HasPrefix(k, "coll\x00"):
+			var cm containerMeta
+			if err := json.Unmarshal(v, &cm); err != nil {
+				return fmt.Errorf("load container %q: %w", k, err)
 			}
-			if ctr := m.Get(counterKey(cm.RID)); len(ctr) == 16 {
-				c.lsn = binary.BigEndian.Uint64(ctr[:8])
-				c.seq = binary.BigEndian.Uint64(ctr[8:])
-			}
-			if b := tx.Bucket([]byte(cm.RID)); b != nil {
-				if err := b.ForEach(func(k, v []byte) error { return c.loadItem(v) }); err != nil {
-					return fmt.Errorf("load items of %s: %w", cm.ID, err)
-				}
-			}
-			c.finishLoad()
-			d.containers[cm.ID] = c
+			colls = append(colls, cm)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, cm := range colls {
+		d, ok := e.dbs[cm.DB]
+		if !ok {
+			continue
+		}
+		c, err := newContainer(d, cm)
+		if err != nil {
+			return err
+		}
+		if ctr := st.get(string(metaBucket), counterKey(cm.RID)); len(ctr) == 16 {
+			c.lsn = binary.BigEndian.Uint64(ctr[:8])
+			c.seq = binary.BigEndian.Uint64(ctr[8:])
+		}
+		if err := st.forEach(cm.RID, func(_ string, v []byte) error { return c.loadItem(v) }); err != nil {
+			return fmt.Errorf("load items of %s: %w", cm.ID, err)
+		}
+		c.finishLoad()
+		d.containers[cm.ID] = c
+	}
+	return nil
 }
 
 func validateResourceID(id string) *Error {
@@ -376,16 +373,20 @@ func validateResourceID(id string) *Error {
 type Stats struct {
 	Commits  int64 // group commits (one log write and its fdatasync each)
 	Requests int64 // write requests those commits carried
-	// CheckpointWrites counts the page writes of checkpoints into bbolt
-	// (one pwrite per page or run of overflow pages).
-	CheckpointWrites int64
+	// Compactions counts the log's compactions into a snapshot; LogBytes
+	// is the log's size now and LiveBytes the writer's estimate of what a
+	// snapshot of the current state would hold (wal.go).
+	Compactions int64
+	LogBytes    int64
+	LiveBytes   int64
 }
 
 // Stats reports write-path counters; zero in memory mode.
 func (e *Engine) Stats() Stats {
-	if e.wal == nil {
+	w := e.wal
+	if w == nil {
 		return Stats{}
 	}
-	bolt := e.wal.db.Stats()
-	return Stats{Commits: e.wal.commits.Load(), Requests: e.wal.requests.Load(), CheckpointWrites: bolt.TxStats.GetWrite()}
+	return Stats{Commits: w.commits.Load(), Requests: w.requests.Load(), Compactions: w.compacts.Load(),
+		LogBytes: w.diskBytes.Load(), LiveBytes: w.liveReport.Load()}
 }

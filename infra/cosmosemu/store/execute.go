@@ -284,7 +284,8 @@ func (c *Container) publish(lp *logical, changes []change, lsn, seq uint64) []wr
 		writes = make([]write, 0, len(changes)+1)
 	}
 	for _, ch := range changes {
-		if old := lp.docs[ch.id]; old != nil {
+		old := lp.docs[ch.id]
+		if old != nil {
 			old.dead, old.deadAt = true, lsn
 			lp.rng.garbage++
 			if old.Expires != 0 {
@@ -301,7 +302,7 @@ func (c *Container) publish(lp *logical, changes []change, lsn, seq uint64) []wr
 			}
 		}
 		if writes != nil {
-			writes = append(writes, c.itemWrite(lp.key, ch))
+			writes = append(writes, c.itemWrite(lp.key, ch, old))
 		}
 	}
 	c.lsn, c.seq = lsn, seq
@@ -311,16 +312,28 @@ func (c *Container) publish(lp *logical, changes []change, lsn, seq uint64) []wr
 }
 
 // itemWrite is the log record of one change: the item's sequence number and
-// body under its partition key and id, or the key's removal.
-func (c *Container) itemWrite(pkKey string, ch change) write {
+// body under its partition key and id, or the key's removal; it supersedes
+// the record of old, the version it replaces, if any.
+func (c *Container) itemWrite(pkKey string, ch change, old *Doc) write {
 	key := []byte(pkKey + "\x00" + ch.id)
+	var wr write
 	if ch.doc == nil {
-		return del(c.meta.RID, key)
+		wr = del(c.meta.RID, key)
+	} else {
+		v := make([]byte, 8+len(ch.doc.Body))
+		binary.BigEndian.PutUint64(v, ch.doc.Seq)
+		copy(v[8:], ch.doc.Body)
+		wr = put(c.meta.RID, key, v)
 	}
-	v := make([]byte, 8+len(ch.doc.Body))
-	binary.BigEndian.PutUint64(v, ch.doc.Seq)
-	copy(v[8:], ch.doc.Body)
-	return put(c.meta.RID, key, v)
+	if old != nil {
+		wr.replaced = itemWriteSize(c.meta.RID, pkKey, ch.id, old)
+	}
+	return wr
+}
+
+// itemWriteSize is the size of the record itemWrite makes of d.
+func itemWriteSize(rid, pkKey, id string, d *Doc) int64 {
+	return writeSize(rid, len(pkKey)+1+len(id), 8+len(d.Body))
 }
 
 // logChanges queues published writes, with the container's counters, to the
@@ -335,7 +348,9 @@ func (c *Container) logChanges(writes []write, lsn, seq uint64) <-chan struct{} 
 	ctr := make([]byte, 16)
 	binary.BigEndian.PutUint64(ctr, lsn)
 	binary.BigEndian.PutUint64(ctr[8:], seq)
-	writes = append(writes, put(string(metaBucket), counterKey(c.meta.RID), ctr))
+	counter := put(string(metaBucket), counterKey(c.meta.RID), ctr)
+	counter.replaced = counter.liveDelta() // the previous counters
+	writes = append(writes, counter)
 	return w.submit(writes, func() { c.markDurable(lsn) })
 }
 

@@ -1,55 +1,50 @@
 package store
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
-// Durability has two layers:
+// The log is the store. Every write request (one item, or a whole batch) is
+// one checksummed record appended to the current segment; the writer
+// appends every request waiting when it becomes free and makes them
+// durable with ONE fdatasync (group commit), then acknowledges them. Memory
+// holds the whole state, so nothing else is written per request: on start,
+// the newest snapshot and the segments after it are read back in order.
 //
-//   - a write-ahead log: every write request (one item, or a whole batch) is
-//     one checksummed record; the writer appends every request waiting when
-//     it becomes free and makes them durable with ONE fdatasync (group commit),
-//     then acknowledges them;
-//   - a bbolt file holding the state as of a checkpoint: every few seconds the
-//     records logged since the last checkpoint are applied to bbolt in one
-//     transaction, and the log segments they came from are deleted.
-//
-// On start, records newer than the checkpoint are replayed into bbolt; a torn
-// record at the tail of the log (a crash mid-append) was never acknowledged
-// and is dropped. bbolt alone would cost two fsyncs per commit plus page
-// copies; the log costs one fsync per group.
+// What is superseded (a replaced or deleted item, a counter written again)
+// stays in the log as garbage until a compaction. The writer keeps an
+// estimate of the live bytes (each write says how much it supersedes);
+// once the log is over compactMin and more than twice the live bytes, it
+// seals the segment and a compactor goroutine reads the closed files back
+// into a state, writes it out as a new snapshot (to a temporary name,
+// synced, then renamed) and deletes the files it covers. The log therefore
+// stays within about twice the live data, and a store that only grows (an
+// event store) is never rewritten at all: each item is written once. A
+// B-tree checkpoint, the earlier design, wrote every item a second time
+// (docs/benchmarks.md, durable against in-memory writes).
 //
 // Segments are zero-filled ahead of the records written into them
 // (preallocChunk at a time), so a group commit overwrites blocks the file
 // already has: fdatasync then flushes data only, without the journal commit
 // that growing the file needs, which halves its cost on ext4 (measured in
-// docs/benchmarks.md). A record header of zeros marks the end of the log.
-// Checkpoints run every checkpointInterval without sealing the segment; a
-// segment is sealed when full and deleted once a checkpoint covers it.
+// docs/benchmarks.md). A record header of zeros marks the end of the
+// records. A torn record at the tail of the newest segment (a crash mid-
+// append) was never acknowledged: recovery drops it and cuts the segment
+// there; damage anywhere else stops the store from opening.
 
 // metaBucket holds database, container and offer definitions and counters.
 var metaBucket = []byte("meta")
-
-// checkpointKey, in metaBucket, holds the sequence of the last record applied to bbolt.
-var checkpointKey = []byte("checkpoint")
 
 // Write kinds in log records.
 const (
@@ -64,6 +59,10 @@ type write struct {
 	bucket string
 	key    []byte
 	value  []byte
+	// replaced is the size (writeSize) of the put this write supersedes:
+	// the garbage it makes. Not logged; 0 when unknown, which only delays
+	// a compaction, since each compaction measures the live bytes anew.
+	replaced int64
 }
 
 func put(bucket string, key, value []byte) write {
@@ -71,34 +70,46 @@ func put(bucket string, key, value []byte) write {
 }
 func del(bucket string, key []byte) write { return write{kind: writeDelete, bucket: bucket, key: key} }
 
+// liveDelta is how much a write changes the live bytes.
+func (wr *write) liveDelta() int64 {
+	if wr.kind == writePut {
+		return writeSize(wr.bucket, len(wr.key), len(wr.value)) - wr.replaced
+	}
+	return -wr.replaced
+}
+
 // commitRequest is one atomic unit (a single item write or a whole batch).
 type commitRequest struct {
 	writes []write
 	after  func() // runs once the request is durable, before its group's done is closed
 }
 
-// Tuning of group commit and checkpoints.
+// Tuning of group commit, segments and compaction.
 const (
-	minGroup           = 8                      // a smaller group waits up to gatherWait for company
-	gatherWait         = 400 * time.Microsecond // far less than the fsync it shares
-	gatherStep         = 100 * time.Microsecond
-	checkpointInterval = 2 * time.Second
-	// checkpointFill is how full bbolt packs the pages it splits at a
-	// checkpoint (its default is half). bbolt rewrites every page a
-	// checkpoint touches, whole, so fuller pages mean fewer page writes:
-	// half as many for runs of new keys (BenchmarkDurableOverhead's
-	// page-writes/op), and fewer distinct pages for scattered ones.
-	checkpointFill = 0.9
-	segmentLimit   = 64 << 20
-	preallocChunk  = 4 << 20
+	minGroup      = 8                      // a smaller group waits up to gatherWait for company
+	gatherWait    = 400 * time.Microsecond // far less than the fsync it shares
+	gatherStep    = 100 * time.Microsecond
+	segmentLimit  = 64 << 20
+	preallocChunk = 4 << 20
+	// compactMin is the log size below which it is never compacted: a
+	// small log reads back in moments whatever its garbage.
+	compactMin = 64 << 20
 )
 
 // zeroBlock is written ahead of the log's records to preallocate segments.
 var zeroBlock [1 << 20]byte
 
+// logFile is a closed file of the log: a snapshot or a sealed segment.
+type logFile struct {
+	name     string
+	bytes    int64  // of records
+	snapshot bool   // a snapshot: the whole state as of seq
+	seq      uint64 // a snapshot's last record; a segment's first
+}
+
 type wal struct {
 	dir     string
-	db      *bolt.DB
+	lock    *os.File // the data directory's lock, held while open
 	stopped chan struct{}
 	log     *slog.Logger
 
@@ -114,130 +125,166 @@ type wal struct {
 	kick      chan struct{} // capacity 1: there is work (or the log is closing)
 
 	// Owned by the writer goroutine.
-	seg       *os.File
-	segName   string
-	segSize   int64         // bytes of records in seg
-	segLimit  int64         // seg is sealed once it holds this many bytes
-	ckptEvery time.Duration // how often logged writes are handed to the checkpointer
-	zeroed    int64         // seg is zero-filled (or written) up to here
-	seq       uint64
-	buf       []byte   // the group's records, reused
-	pending   []write  // logged since the last checkpoint hand-off
-	sealed    []string // segments whose records are all in pending or handed off
+	seg        *os.File
+	segName    string
+	segFirst   uint64 // the first record the segment holds (or will)
+	segSize    int64  // bytes of records in seg
+	segLimit   int64  // seg is sealed once it holds this many bytes
+	zeroed     int64  // seg is zero-filled (or written) up to here
+	seq        uint64
+	buf        []byte    // the group's records, reused
+	files      []logFile // the closed files, oldest first: a snapshot, then sealed segments
+	filesBytes int64     // their records' bytes
+	live       int64     // estimated bytes of a snapshot of the current state
+	compactMin int64     // negative: never compact
+	compacting bool
 
-	lagWarned  time.Time // last warning that the checkpointer is behind
+	recovered  *logState // the state recovery read, until the engine takes it
 	beforeSync func()    // test hook: the group is written, not yet synced
 
-	checkpoints chan checkpoint
-	ckptDone    chan struct{}
+	compactions chan compaction       // capacity 1: at most one runs
+	compacted   chan compactionResult // capacity 1
+	compactDone chan struct{}
 
-	commits  atomic.Int64 // group commits (one fsync each)
-	requests atomic.Int64 // requests they carried
+	commits    atomic.Int64 // group commits (one fsync each)
+	requests   atomic.Int64 // requests they carried
+	compacts   atomic.Int64 // compactions finished
+	diskBytes  atomic.Int64 // the log's bytes of records, all files
+	liveReport atomic.Int64 // live, for Stats
 }
 
-// checkpoint is work for the checkpointer: apply writes up to seq to bbolt,
-// then delete segments.
-type checkpoint struct {
-	writes   []write
-	seq      uint64
-	segments []string
-}
-
-// walTuning overrides segmentLimit and checkpointInterval where set;
-// beforeSync, when set, runs before every group's sync (tests).
+// walTuning overrides segmentLimit and compactMin where set (a negative
+// compactMin turns compaction off); beforeSync, when set, runs before
+// every group's sync (tests).
 type walTuning struct {
-	segmentLimit       int64
-	checkpointInterval time.Duration
-	beforeSync         func()
+	segmentLimit int64
+	compactMin   int64
+	beforeSync   func()
 }
 
 func openWAL(dir string, log *slog.Logger, tune walTuning) (*wal, error) {
 	if tune.segmentLimit <= 0 {
 		tune.segmentLimit = segmentLimit
 	}
-	if tune.checkpointInterval <= 0 {
-		tune.checkpointInterval = checkpointInterval
+	if tune.compactMin == 0 {
+		tune.compactMin = compactMin
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, "cosmos.db"), 0o600, &bolt.Options{
-		NoFreelistSync:  true,
-		FreelistType:    bolt.FreelistMapType,
-		InitialMmapSize: 1 << 30, // reserve address space so growth does not remap
-	})
+	lock, err := lockDir(dir, log)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
-	w := &wal{dir: dir, db: db, groupDone: make(chan struct{}), kick: make(chan struct{}, 1), stopped: make(chan struct{}),
-		log: log, segLimit: tune.segmentLimit, ckptEvery: tune.checkpointInterval, beforeSync: tune.beforeSync, checkpoints: make(chan checkpoint, 4), ckptDone: make(chan struct{})}
+	w := &wal{dir: dir, lock: lock, groupDone: make(chan struct{}), kick: make(chan struct{}, 1), stopped: make(chan struct{}),
+		log: log, segLimit: tune.segmentLimit, compactMin: tune.compactMin, beforeSync: tune.beforeSync,
+		compactions: make(chan compaction, 1), compacted: make(chan compactionResult, 1), compactDone: make(chan struct{})}
 	if err := w.recover(); err != nil {
-		db.Close()
+		lock.Close()
 		return nil, err
 	}
 	if err := w.openSegment(); err != nil {
-		db.Close()
+		lock.Close()
 		return nil, err
 	}
-	go w.checkpointer()
+	w.report()
+	go w.compactor()
 	go w.run()
 	return w, nil
 }
 
 func segmentName(firstSeq uint64) string { return fmt.Sprintf("wal-%016x.log", firstSeq) }
+func snapshotName(seq uint64) string     { return fmt.Sprintf("snapshot-%016x.log", seq) }
 
-func (w *wal) segments() ([]string, error) {
-	entries, err := os.ReadDir(w.dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "wal-") && strings.HasSuffix(e.Name(), ".log") {
-			out = append(out, e.Name())
+// parseLogName tells a log file by its name: a segment and its first
+// record, or a snapshot and its last.
+func parseLogName(name string) (logFile, bool) {
+	for _, kind := range []struct {
+		prefix   string
+		snapshot bool
+	}{{"wal-", false}, {"snapshot-", true}} {
+		hex, ok := strings.CutPrefix(name, kind.prefix)
+		if !ok || !strings.HasSuffix(hex, ".log") {
+			continue
 		}
+		seq, err := strconv.ParseUint(strings.TrimSuffix(hex, ".log"), 16, 64)
+		if err != nil {
+			return logFile{}, false
+		}
+		return logFile{name: name, snapshot: kind.snapshot, seq: seq}, true
 	}
-	sort.Strings(out) // hex names of fixed width sort by first sequence
-	return out, nil
+	return logFile{}, false
 }
 
-// recover replays logged records newer than the checkpoint into bbolt.
+func (w *wal) path(name string) string { return filepath.Join(w.dir, name) }
+
+// recover reads the newest snapshot (or a store of the earlier format) and
+// replays the segments after it, leaving the state in w.recovered.
 func (w *wal) recover() error {
-	var ckpt uint64
-	if err := w.db.Update(func(tx *bolt.Tx) error {
-		m, err := tx.CreateBucketIfNotExists(metaBucket)
-		if err != nil {
-			return err
-		}
-		if v := m.Get(checkpointKey); len(v) == 8 {
-			ckpt = binary.BigEndian.Uint64(v)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	w.seq = ckpt
-	segs, err := w.segments()
+	entries, err := os.ReadDir(w.dir)
 	if err != nil {
 		return err
 	}
-	// Records after the checkpoint must run on without a gap, across
-	// segments too: a sealed segment that ends early or a missing one is
-	// damage, not a torn tail, and replaying past it would lose writes.
-	var replay []write
-	expect := ckpt + 1
-	for i, name := range segs {
-		last := i == len(segs)-1
-		first, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "wal-"), ".log"), 16, 64)
-		if err != nil {
-			return fmt.Errorf("write-ahead log: unexpected segment name %s", name)
+	var segs, snaps []logFile
+	var obsolete []string // files recovery no longer needs, deleted at its end
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			obsolete = append(obsolete, e.Name()) // a snapshot a crash cut short
+			continue
 		}
-		if first > expect {
-			return fmt.Errorf("write-ahead log: records %d to %d are missing before %s", expect, first-1, name)
+		if f, ok := parseLogName(e.Name()); ok && f.snapshot {
+			snaps = append(snaps, f)
+		} else if ok {
+			segs = append(segs, f)
+		}
+	}
+	bySeq := func(files []logFile) { sort.Slice(files, func(i, j int) bool { return files[i].seq < files[j].seq }) }
+	bySeq(segs)
+	bySeq(snaps)
+
+	st := newLogState()
+	var base uint64
+	legacy := false
+	if n := len(snaps); n > 0 {
+		snap := snaps[n-1]
+		if snap.bytes, err = readLogFile(w.path(snap.name), func(_ uint64, writes []write) {
+			for _, wr := range writes {
+				st.apply(wr)
+			}
+		}); err != nil {
+			return fmt.Errorf("write-ahead log: snapshot %s: %w", snap.name, err)
+		}
+		base = snap.seq
+		w.files = append(w.files, snap)
+		for _, old := range snaps[:n-1] {
+			obsolete = append(obsolete, old.name)
+		}
+		if _, err := os.Stat(w.path(legacyFile)); err == nil {
+			obsolete = append(obsolete, legacyFile) // converted before a crash cut the clean-up short
+		}
+	} else if _, err := os.Stat(w.path(legacyFile)); err == nil {
+		if st, base, err = readLegacyStore(w.path(legacyFile)); err != nil {
+			return err
+		}
+		legacy = true
+	}
+
+	// Records after the base must run on without a gap, across segments
+	// too: a sealed segment that ends early or a missing one is damage,
+	// not a torn tail, and replaying past it would lose writes.
+	expect := base + 1
+	for i, seg := range segs {
+		if seg.seq > expect {
+			return fmt.Errorf("write-ahead log: records %d to %d are missing before %s", expect, seg.seq-1, seg.name)
 		}
 		var gap error
-		err = readSegment(filepath.Join(w.dir, name), func(seq uint64, writes []write) {
-			if seq <= ckpt || gap != nil {
+		var newest uint64
+		n, err := readLogFile(w.path(seg.name), func(seq uint64, writes []write) {
+			if gap != nil {
+				return
+			}
+			newest = seq
+			if seq <= base {
 				return
 			}
 			if seq != expect {
@@ -245,29 +292,70 @@ func (w *wal) recover() error {
 				return
 			}
 			expect++
-			replay = append(replay, writes...)
+			for _, wr := range writes {
+				st.apply(wr)
+			}
 		})
 		if gap != nil {
-			return fmt.Errorf("write-ahead log %s: %w", name, gap)
+			return fmt.Errorf("write-ahead log %s: %w", seg.name, gap)
 		}
-		if err != nil && !(last && errors.Is(err, errTornRecord)) {
-			return fmt.Errorf("write-ahead log %s: %w", name, err)
+		if err != nil {
+			if i < len(segs)-1 || !errors.Is(err, errTornRecord) {
+				return fmt.Errorf("write-ahead log %s: %w", seg.name, err)
+			}
+			// Cut the unacknowledged tail, so the segment reads cleanly to
+			// its end once newer ones follow it.
+			if err := truncateSynced(w.path(seg.name), n); err != nil {
+				return err
+			}
+			w.log.Warn("cosmos store: dropped a torn record at the log's tail (a write cut short by a crash, never acknowledged)", "segment", seg.name)
 		}
+		seg.bytes = n
+		if newest <= base {
+			obsolete = append(obsolete, seg.name) // nothing after the base
+			continue
+		}
+		w.files = append(w.files, seg)
 	}
 	w.seq = expect - 1
-	if len(replay) > 0 || w.seq > ckpt {
-		if err := w.apply(replay, w.seq); err != nil {
-			return fmt.Errorf("replay write-ahead log: %w", err)
+
+	if legacy {
+		snap, err := writeSnapshot(w.dir, st, w.seq)
+		if err != nil {
+			return fmt.Errorf("convert the earlier format's store: %w", err)
 		}
-		w.log.Info("cosmos store: replayed write-ahead log", "writes", len(replay), "through", w.seq)
+		for _, f := range w.files {
+			obsolete = append(obsolete, f.name)
+		}
+		obsolete = append(obsolete, legacyFile)
+		w.files = []logFile{snap}
+		w.log.Info("cosmos store: converted the data directory to the log-only format", "through", w.seq)
 	}
-	for _, name := range segs {
-		if err := os.Remove(filepath.Join(w.dir, name)); err != nil {
+	for _, name := range obsolete {
+		if err := os.Remove(w.path(name)); err != nil && !os.IsNotExist(err) {
 			return err
 		}
 	}
+	for _, f := range w.files {
+		w.filesBytes += f.bytes
+	}
+	w.live = st.liveBytes()
+	w.recovered = st
 	// A removed torn segment must not come back beside the next one.
 	return syncDir(w.dir)
+}
+
+// truncateSynced cuts a file to size and makes that durable.
+func truncateSynced(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // syncDir makes the directory's entries (created or removed files) durable.
@@ -280,130 +368,9 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-var errTornRecord = errors.New("torn record")
-
-// readSegment calls fn for every whole record of a segment in order and
-// reports errTornRecord when the segment ends inside a record. A header of
-// zeros is the preallocated space after the last record: a clean end.
-func readSegment(path string, fn func(seq uint64, writes []write)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	var head [8]byte
-	for {
-		if _, err := io.ReadFull(r, head[:]); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return errTornRecord
-		}
-		n := binary.BigEndian.Uint32(head[:4])
-		sum := binary.BigEndian.Uint32(head[4:])
-		if n == 0 && sum == 0 {
-			return nil
-		}
-		if n > 64<<20 {
-			return errTornRecord
-		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(r, payload); err != nil {
-			return errTornRecord
-		}
-		if crc32.Checksum(payload, castagnoli) != sum {
-			return errTornRecord
-		}
-		seq, writes, err := decodeRecord(payload)
-		if err != nil {
-			return errTornRecord
-		}
-		fn(seq, writes)
-	}
-}
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// appendRecord frames one request as a log record.
-func appendRecord(b []byte, seq uint64, writes []write) []byte {
-	start := len(b)
-	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0) // length and checksum, filled below
-	b = binary.BigEndian.AppendUint64(b, seq)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(writes)))
-	for _, wr := range writes {
-		b = append(b, wr.kind)
-		b = binary.BigEndian.AppendUint16(b, uint16(len(wr.bucket)))
-		b = append(b, wr.bucket...)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(wr.key)))
-		b = append(b, wr.key...)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(wr.value)))
-		b = append(b, wr.value...)
-	}
-	payload := b[start+8:]
-	binary.BigEndian.PutUint32(b[start:], uint32(len(payload)))
-	binary.BigEndian.PutUint32(b[start+4:], crc32.Checksum(payload, castagnoli))
-	return b
-}
-
-func decodeRecord(p []byte) (uint64, []write, error) {
-	bad := errors.New("malformed record")
-	if len(p) < 12 {
-		return 0, nil, bad
-	}
-	seq := binary.BigEndian.Uint64(p)
-	n := binary.BigEndian.Uint32(p[8:])
-	p = p[12:]
-	const minWriteBytes = 1 + 2 + 4 + 4 // kind, bucket, key and value lengths
-	if uint64(n) > uint64(len(p)/minWriteBytes) {
-		return 0, nil, bad // a damaged count must not size an allocation
-	}
-	writes := make([]write, 0, n)
-	take := func(size int) ([]byte, bool) {
-		if len(p) < size {
-			return nil, false
-		}
-		out := p[:size]
-		p = p[size:]
-		return out, true
-	}
-	for i := uint32(0); i < n; i++ {
-		var wr write
-		h, ok := take(3)
-		if !ok {
-			return 0, nil, bad
-		}
-		wr.kind = h[0]
-		bucket, ok := take(int(binary.BigEndian.Uint16(h[1:])))
-		if !ok {
-			return 0, nil, bad
-		}
-		wr.bucket = string(bucket)
-		kl, ok := take(4)
-		if !ok {
-			return 0, nil, bad
-		}
-		if wr.key, ok = take(int(binary.BigEndian.Uint32(kl))); !ok {
-			return 0, nil, bad
-		}
-		vl, ok := take(4)
-		if !ok {
-			return 0, nil, bad
-		}
-		if wr.value, ok = take(int(binary.BigEndian.Uint32(vl))); !ok {
-			return 0, nil, bad
-		}
-		writes = append(writes, wr)
-	}
-	if len(p) != 0 {
-		return 0, nil, bad
-	}
-	return seq, writes, nil
-}
-
 func (w *wal) openSegment() error {
 	name := segmentName(w.seq + 1)
-	f, err := os.OpenFile(filepath.Join(w.dir, name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(w.path(name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -412,7 +379,7 @@ func (w *wal) openSegment() error {
 		f.Close()
 		return err
 	}
-	w.seg, w.segName, w.segSize, w.zeroed = f, name, 0, 0
+	w.seg, w.segName, w.segFirst, w.segSize, w.zeroed = f, name, w.seq+1, 0, 0
 	return nil
 }
 
@@ -500,13 +467,11 @@ func (w *wal) take(spare []commitRequest) ([]commitRequest, chan struct{}, bool)
 func (w *wal) run() {
 	defer close(w.stopped)
 	var group []commitRequest
-	tick := time.NewTicker(w.ckptEvery)
-	defer tick.Stop()
 	for {
 		select {
 		case <-w.kick:
-		case <-tick.C:
-			w.handOff(false)
+		case r := <-w.compacted:
+			w.finishCompaction(r)
 			continue
 		}
 		w.gather()
@@ -518,9 +483,9 @@ func (w *wal) run() {
 			close(done)
 		}
 		if closed {
-			w.handOff(true)
-			close(w.checkpoints)
-			<-w.ckptDone
+			w.closeSegment()
+			close(w.compactions)
+			<-w.compactDone
 			return
 		}
 	}
@@ -533,7 +498,9 @@ func (w *wal) commit(group []commitRequest) {
 	for _, r := range group {
 		w.seq++
 		buf = appendRecord(buf, w.seq, r.writes)
-		w.pending = append(w.pending, r.writes...)
+		for i := range r.writes {
+			w.live += r.writes[i].liveDelta()
+		}
 	}
 	w.buf = buf
 	if w.segSize+int64(len(buf)) > w.zeroed {
@@ -559,6 +526,14 @@ func (w *wal) commit(group []commitRequest) {
 	if w.segSize >= w.segLimit {
 		w.seal()
 	}
+	w.maybeCompact()
+	w.report()
+}
+
+// report publishes the writer's sizes for Stats.
+func (w *wal) report() {
+	w.diskBytes.Store(w.filesBytes + w.segSize)
+	w.liveReport.Store(w.live)
 }
 
 func (w *wal) fatal(err error) {
@@ -568,137 +543,65 @@ func (w *wal) fatal(err error) {
 	panic(fmt.Sprintf("cosmos store: write-ahead log failed: %v", err))
 }
 
-// seal closes the full segment and starts the next one; the sealed segment
-// is deleted once a checkpoint covers its records (all of them are in
-// pending or handed off already).
-func (w *wal) seal() {
+// closeSegment drops the segment's zero-filled space beyond its records
+// and closes it. The records are synced already; should the cut not
+// survive a crash, the zeros read as the end of the records anyway.
+func (w *wal) closeSegment() {
+	if err := w.seg.Truncate(w.segSize); err != nil {
+		w.fatal(err)
+	}
 	if err := w.seg.Close(); err != nil {
 		w.fatal(err)
 	}
-	w.sealed = append(w.sealed, w.segName)
+}
+
+// seal closes the current segment and starts the next one.
+func (w *wal) seal() {
+	w.closeSegment()
+	w.files = append(w.files, logFile{name: w.segName, bytes: w.segSize, seq: w.segFirst})
+	w.filesBytes += w.segSize
 	if err := w.openSegment(); err != nil {
 		w.fatal(err)
 	}
 }
 
-// handOff passes what was logged since the last hand-off to the
-// checkpointer. final (at shutdown) hands off synchronously and seals the
-// segment, leaving no log behind a clean close.
-func (w *wal) handOff(final bool) {
-	if final {
-		if err := w.seg.Close(); err != nil {
-			w.fatal(err)
-		}
-		w.sealed = append(w.sealed, w.segName)
-		w.checkpoints <- checkpoint{writes: w.pending, seq: w.seq, segments: w.sealed}
+// maybeCompact starts a compaction when the log is over compactMin and
+// holds more than twice the live bytes; it seals the segment first, so the
+// compaction covers every record so far and writing goes on beside it.
+func (w *wal) maybeCompact() {
+	total := w.filesBytes + w.segSize
+	if w.compacting || w.compactMin < 0 || total < w.compactMin || total <= 2*w.live {
 		return
 	}
-	if len(w.pending) == 0 {
+	if w.segSize > 0 {
+		w.seal()
+	}
+	w.compacting = true
+	w.compactions <- compaction{files: slices.Clone(w.files), seq: w.seq, liveAtStart: w.live}
+}
+
+// finishCompaction replaces the files a compaction covered (the oldest
+// ones: files only grow at the end meanwhile) by its snapshot.
+func (w *wal) finishCompaction(r compactionResult) {
+	w.compacting = false
+	if r.err != nil {
+		w.log.Error("cosmos store: compacting the log failed; it grows until the next start", "err", r.err)
+		w.compactMin = -1
 		return
 	}
-	select {
-	case w.checkpoints <- checkpoint{writes: w.pending, seq: w.seq, segments: w.sealed}:
-		// The next interval likely logs as much: size for it at once.
-		w.pending, w.sealed = make([]write, 0, len(w.pending)), nil
-	default:
-		// The checkpointer is behind: keep accumulating; nothing is lost,
-		// the records stay in their segments until a checkpoint covers them.
-		// Memory and log space grow meanwhile, so say so (once a minute).
-		if now := time.Now(); now.Sub(w.lagWarned) > time.Minute {
-			w.lagWarned = now
-			w.log.Warn("cosmos store: checkpoints are behind the log", "pendingWrites", len(w.pending), "sealedSegments", len(w.sealed))
-		}
+	w.files = append([]logFile{r.snapshot}, w.files[len(r.files):]...)
+	w.filesBytes = 0
+	for _, f := range w.files {
+		w.filesBytes += f.bytes
 	}
+	// What was written during the compaction is on top of what it measured.
+	w.live = r.live + (w.live - r.liveAtStart)
+	w.compacts.Add(1)
+	w.report()
 }
 
-func (w *wal) checkpointer() {
-	defer close(w.ckptDone)
-	for c := range w.checkpoints {
-		if err := w.apply(c.writes, c.seq); err != nil {
-			w.fatal(err)
-		}
-		for _, name := range c.segments {
-			if err := os.Remove(filepath.Join(w.dir, name)); err != nil && !os.IsNotExist(err) {
-				w.log.Warn("cosmos store: could not delete a checkpointed log segment", "segment", name, "err", err)
-			}
-		}
-	}
-}
-
-// apply writes a run of logged writes into bbolt and records the checkpoint.
-// Between bucket drops, writes to different keys commute, so each such run
-// is applied in key order with only the last write of every key: bbolt
-// inserts into a node by shifting the keys after the new one, and nodes
-// split only at commit, so thousands of random-order inserts into one
-// transaction would cost quadratic copying.
-func (w *wal) apply(writes []write, seq uint64) error {
-	return w.db.Update(func(tx *bolt.Tx) error {
-		for len(writes) > 0 {
-			if writes[0].kind == writeDropBucket {
-				if err := tx.DeleteBucket([]byte(writes[0].bucket)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
-					return err
-				}
-				writes = writes[1:]
-				continue
-			}
-			end := 1
-			for end < len(writes) && writes[end].kind != writeDropBucket {
-				end++
-			}
-			if err := applyRun(tx, writes[:end]); err != nil {
-				return err
-			}
-			writes = writes[end:]
-		}
-		return tx.Bucket(metaBucket).Put(checkpointKey, binary.BigEndian.AppendUint64(nil, seq))
-	})
-}
-
-// applyRun applies puts and deletes, latest per key, in key order.
-func applyRun(tx *bolt.Tx, run []write) error {
-	order := make([]int, len(run))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		x, y := &run[order[a]], &run[order[b]]
-		if x.bucket != y.bucket {
-			return x.bucket < y.bucket
-		}
-		return bytes.Compare(x.key, y.key) < 0
-	})
-	var b *bolt.Bucket
-	var bName string
-	for i, idx := range order {
-		wr := &run[idx]
-		if i+1 < len(order) {
-			next := &run[order[i+1]]
-			if next.bucket == wr.bucket && bytes.Equal(next.key, wr.key) {
-				continue // a later write of the same key wins
-			}
-		}
-		if b == nil || bName != wr.bucket {
-			var err error
-			if b, err = tx.CreateBucketIfNotExists([]byte(wr.bucket)); err != nil {
-				return err
-			}
-			bName = wr.bucket
-			b.FillPercent = checkpointFill
-		}
-		var err error
-		if wr.kind == writeDelete {
-			err = b.Delete(wr.key)
-		} else {
-			err = b.Put(wr.key, wr.value)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// close logs what is queued, checkpoints everything and closes bbolt.
+// close logs what is queued, waits for a compaction under way and releases
+// the directory.
 func (w *wal) close() error {
 	w.mu.Lock()
 	already := w.closed
@@ -711,13 +614,14 @@ func (w *wal) close() error {
 	if already {
 		return nil
 	}
-	return w.db.Close()
+	return w.lock.Close()
 }
 
-// dropBucket queues the removal of a container's items and metadata keys,
-// ordered after every write queued before it; done closes once it is durable.
-func (w *wal) dropBucket(name string, metaDeletes [][]byte) (done <-chan struct{}) {
-	writes := []write{{kind: writeDropBucket, bucket: name}}
+// dropBucket queues the removal of a container's items (size: their bytes
+// in the log) and metadata keys, ordered after every write queued before
+// it; done closes once it is durable.
+func (w *wal) dropBucket(name string, size int64, metaDeletes [][]byte) (done <-chan struct{}) {
+	writes := []write{{kind: writeDropBucket, bucket: name, replaced: size}}
 	for _, k := range metaDeletes {
 		writes = append(writes, del(string(metaBucket), k))
 	}

@@ -16,7 +16,7 @@ import (
 func TestRequestsQueuedDuringASyncShareTheNextGroup(t *testing.T) {
 	held, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	w, err := openWAL(t.TempDir(), slog.New(slog.DiscardHandler), walTuning{checkpointInterval: time.Hour,
+	w, err := openWAL(t.TempDir(), slog.New(slog.DiscardHandler), walTuning{compactMin: -1,
 		beforeSync: func() { once.Do(func() { close(held); <-release }) }})
 	if err != nil {
 		t.Fatal(err)
