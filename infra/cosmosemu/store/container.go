@@ -558,25 +558,30 @@ func (c *Container) RangeIDs() []string {
 }
 
 // loadItem restores one stored item during Open. Items are later sorted into
-// the feed by LSN in finishLoad.
+// the feed by LSN in finishLoad. It reads the few properties it needs with
+// the write path's scanner: decoding every item into a map made the whole
+// of a start's time.
 func (c *Container) loadItem(v []byte) error {
 	if len(v) < 8 {
 		return fmt.Errorf("item record too short")
 	}
 	seq := binary.BigEndian.Uint64(v[:8])
 	body := v[8:len(v):len(v)] // recovery's own memory (engine.load)
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	members, err := scanObject(body)
+	if err != nil {
 		return err
 	}
-	var id, etag string
-	var lsn uint64
-	var ts int64
-	_ = json.Unmarshal(top["id"], &id)
-	_ = json.Unmarshal(top["_etag"], &etag)
-	_ = json.Unmarshal(top["_lsn"], &lsn)
-	_ = json.Unmarshal(top["_ts"], &ts)
-	values, err := c.pkValuesFromTop(top)
+	get := func(name string) ([]byte, bool) {
+		for i := len(members) - 1; i >= 0; i-- { // the last of a repeated name wins, as in decoding
+			if members[i].key == name {
+				return members[i].raw, true
+			}
+		}
+		return nil, false
+	}
+	id, etag := loadString(get("id")), loadString(get("_etag"))
+	lsn, ts := uint64(loadInt(get("_lsn"))), loadInt(get("_ts"))
+	values, err := c.pkValues(get)
 	if err != nil {
 		return err
 	}
@@ -585,13 +590,40 @@ func (c *Container) loadItem(v []byte) error {
 		return lerr
 	}
 	d := &Doc{ID: id, PKKey: lp.key, Body: body, LSN: lsn, TS: ts, Seq: seq, ETag: etag}
-	d.Expires = c.expiryOf(top["ttl"], ts)
+	ttl, _ := get("ttl")
+	d.Expires = c.expiryOf(ttl, ts)
 	if d.Expires != 0 {
 		c.expiring++
 	}
 	lp.docs[id] = d
 	lp.rng.feed = append(lp.rng.feed, d)
 	return nil
+}
+
+// loadString decodes a stored JSON string ("" when absent or not a string).
+func loadString(raw []byte, ok bool) string {
+	if !ok || len(raw) < 2 || raw[0] != '"' {
+		return ""
+	}
+	if plainString(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
+}
+
+// loadInt decodes a stored JSON integer (0 when absent or not one).
+func loadInt(raw []byte, ok bool) int64 {
+	if !ok {
+		return 0
+	}
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		return n
+	}
+	var f float64
+	_ = json.Unmarshal(raw, &f)
+	return int64(f)
 }
 
 func (c *Container) finishLoad() {

@@ -33,13 +33,6 @@ type prepared struct {
 	ttl    []byte // the raw "ttl" property, if any
 }
 
-func (c *Container) pkValuesFromTop(top map[string]json.RawMessage) ([]any, error) {
-	return c.pkValues(func(name string) ([]byte, bool) {
-		raw, ok := top[name]
-		return raw, ok
-	})
-}
-
 // pkValues extracts the partition key values of an item given a lookup of
 // its top-level properties.
 func (c *Container) pkValues(get func(string) ([]byte, bool)) ([]any, error) {

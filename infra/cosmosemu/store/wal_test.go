@@ -271,3 +271,51 @@ func TestDamagedSealedSegmentsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// What a restart reads back from an item's body: an id with escapes, a
+// nested partition key, the system properties and an item's own ttl.
+func TestItemsReadBackWithTheirProperties(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opts := store.WithLogTuning(store.Options{Dir: dir}, 0, -1)
+	eng, err := store.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := eng.CreateDatabase("db", nil)
+	c, err := db.CreateContainer([]byte(`{"id":"c","partitionKey":{"paths":["/a/b"]},"defaultTtl":-1}`), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := store.NewPartitionKey([]any{"k\u00e9"})
+	id := "q\"uo\\te \u00e9"
+	body := []byte(`{"id":"q\"uo\\te \u00e9","a":{"b":"k\u00e9"},"ttl":3600}`)
+	res, ok := c.Execute(pk, []store.Op{{Kind: store.OpCreate, Body: body}})
+	if !ok {
+		t.Fatal(res[0].Err)
+	}
+	before, err := c.ReadItem(pk, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashed := crash(t, dir)
+	eng.Close()
+	eng2, err := store.Open(store.WithLogTuning(store.Options{Dir: crashed}, 0, -1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng2.Close()
+	db2, _ := eng2.Database("db")
+	c2, err := db2.Container("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := c2.ReadItem(pk, id)
+	if err != nil {
+		t.Fatalf("the item is not found by its id and nested partition key after a restart: %v", err)
+	}
+	if after.ETag != before.ETag || after.LSN != before.LSN || after.TS != before.TS || after.Seq != before.Seq ||
+		after.Expires != before.Expires || after.Expires == 0 || !bytes.Equal(after.Body, before.Body) {
+		t.Fatalf("after a restart the item is %+v, want %+v", after, before)
+	}
+}
