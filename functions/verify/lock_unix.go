@@ -20,6 +20,9 @@ func embeddedAvailable(dir string) error {
 	path := filepath.Join(dir, store.LockFile)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, store.LegacyFile)); err == nil {
+			return nil // a store of the earlier format, converted when verify opens it
+		}
 		return fmt.Errorf("no embedded store in %s (-data names the data directory; COSMOS_ENDPOINT a remote store)", dir)
 	}
 	if err != nil {

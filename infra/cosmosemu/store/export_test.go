@@ -62,7 +62,7 @@ func ToLegacyFormat(dir string, checkpoint uint64) error {
 			return err
 		}
 	}
-	db, err := bolt.Open(filepath.Join(dir, legacyFile), 0o600, nil)
+	db, err := bolt.Open(filepath.Join(dir, LegacyFile), 0o600, nil)
 	if err != nil {
 		return err
 	}

@@ -259,11 +259,11 @@ func (w *wal) recover() error {
 		for _, old := range snaps[:n-1] {
 			obsolete = append(obsolete, old.name)
 		}
-		if _, err := os.Stat(w.path(legacyFile)); err == nil {
-			obsolete = append(obsolete, legacyFile) // converted before a crash cut the clean-up short
+		if _, err := os.Stat(w.path(LegacyFile)); err == nil {
+			obsolete = append(obsolete, LegacyFile) // converted before a crash cut the clean-up short
 		}
-	} else if _, err := os.Stat(w.path(legacyFile)); err == nil {
-		if st, base, err = readLegacyStore(w.path(legacyFile)); err != nil {
+	} else if _, err := os.Stat(w.path(LegacyFile)); err == nil {
+		if st, base, err = readLegacyStore(w.path(LegacyFile)); err != nil {
 			return err
 		}
 		legacy = true
@@ -327,7 +327,7 @@ func (w *wal) recover() error {
 		for _, f := range w.files {
 			obsolete = append(obsolete, f.name)
 		}
-		obsolete = append(obsolete, legacyFile)
+		obsolete = append(obsolete, LegacyFile)
 		w.files = []logFile{snap}
 		w.log.Info("cosmos store: converted the data directory to the log-only format", "through", w.seq)
 	}

@@ -8,11 +8,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// legacyFile is where stores before the log-only format kept their state as
+// LegacyFile is where stores before the log-only format kept their state as
 // of their last checkpoint (a bbolt file), with the log segments written
 // since. Recovery reads such a directory once and turns it into a snapshot
 // of the new format (wal.go).
-const legacyFile = "cosmos.db"
+const LegacyFile = "cosmos.db"
 
 // legacyCheckpointKey, in the meta bucket, held the sequence number of the
 // last record applied to the bbolt file.
