@@ -320,10 +320,8 @@ func (c *Container) itemWrite(pkKey string, ch change, old *Doc) write {
 	if ch.doc == nil {
 		wr = del(c.meta.RID, key)
 	} else {
-		v := make([]byte, 8+len(ch.doc.Body))
-		binary.BigEndian.PutUint64(v, ch.doc.Seq)
-		copy(v[8:], ch.doc.Body)
-		wr = put(c.meta.RID, key, v)
+		wr = put(c.meta.RID, key, ch.doc.Body)
+		wr.seq, wr.hasSeq = ch.doc.Seq, true
 	}
 	if old != nil {
 		wr.replaced = itemWriteSize(c.meta.RID, pkKey, ch.id, old)

@@ -59,6 +59,11 @@ type write struct {
 	bucket string
 	key    []byte
 	value  []byte
+	// seq, when set (an item's put), is logged as 8 bytes ahead of value:
+	// the value read back is both. It spares copying the item's body,
+	// which the log only references (published bodies are immutable).
+	seq    uint64
+	hasSeq bool
 	// replaced is the size (writeSize) of the put this write supersedes:
 	// the garbage it makes. Not logged; 0 when unknown, which only delays
 	// a compaction, since each compaction measures the live bytes anew.
@@ -73,9 +78,17 @@ func del(bucket string, key []byte) write { return write{kind: writeDelete, buck
 // liveDelta is how much a write changes the live bytes.
 func (wr *write) liveDelta() int64 {
 	if wr.kind == writePut {
-		return writeSize(wr.bucket, len(wr.key), len(wr.value)) - wr.replaced
+		return writeSize(wr.bucket, len(wr.key), wr.valueLen()) - wr.replaced
 	}
 	return -wr.replaced
+}
+
+// valueLen is the length of the value as logged.
+func (wr *write) valueLen() int {
+	if wr.hasSeq {
+		return 8 + len(wr.value)
+	}
+	return len(wr.value)
 }
 
 // commitRequest is one atomic unit (a single item write or a whole batch).

@@ -83,7 +83,10 @@ func appendRecord(b []byte, seq uint64, writes []write) []byte {
 		b = append(b, wr.bucket...)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(wr.key)))
 		b = append(b, wr.key...)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(wr.value)))
+		b = binary.BigEndian.AppendUint32(b, uint32(wr.valueLen()))
+		if wr.hasSeq {
+			b = binary.BigEndian.AppendUint64(b, wr.seq)
+		}
 		b = append(b, wr.value...)
 	}
 	payload := b[start+8:]
