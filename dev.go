@@ -194,7 +194,8 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 		return nil, nil, err
 	}
 	d.closers = append(d.closers, bus.Close)
-	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Getenv: os.Getenv, Log: log, SnapshotEvery: d.snapshotEvery})
+	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Getenv: os.Getenv, Log: log, SnapshotEvery: d.snapshotEvery,
+		LeaseSignals: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,7 +205,8 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 	if err != nil {
 		return nil, nil, err
 	}
-	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, BatchDelay: d.batchDelay, Log: log})
+	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, BatchDelay: d.batchDelay,
+		LeaseAcquired: set.LeaseAcquired, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -145,7 +145,7 @@ func hostInProcess(b *testing.B, app *funcapp.App, conn *cosmosdb.Conn, dir stri
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = bus.Close() })
-	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus})
+	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, LeaseSignals: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func hostInProcess(b *testing.B, app *funcapp.App, conn *cosmosdb.Conn, dir stri
 	if err != nil {
 		b.Fatal(err)
 	}
-	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off})
+	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, LeaseAcquired: set.LeaseAcquired})
 	if err != nil {
 		b.Fatal(err)
 	}

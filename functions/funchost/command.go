@@ -85,7 +85,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.closers = append(m.closers, bus.Close)
 		m.Log.Info("integration events", "bus", bus.URL)
-		if set, err = consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Getenv: m.Getenv, Log: m.Log}); err != nil {
+		if set, err = consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Getenv: m.Getenv, Log: m.Log,
+			LeaseSignals: true}); err != nil {
 			return err
 		}
 		// Closed before the bus (last opened first): the PostgreSQL copy's pool.
@@ -93,7 +94,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if cfg.Handler, err = functions.NewHandler(app, set.Consumers, functions.Options{Log: m.Log}); err != nil {
 			return err
 		}
-		cfg.Off = set.Off
+		cfg.Off, cfg.LeaseAcquired = set.Off, set.LeaseAcquired
 	}
 	host, err := New(cfg)
 	if err != nil {

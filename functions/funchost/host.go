@@ -71,7 +71,12 @@ type Config struct {
 	// stay where they are, so once the function is on again it starts from
 	// its last checkpoint (or as function.json says when it has none).
 	Off map[string]string
-	Log *slog.Logger
+	// LeaseAcquired, when set, is told the function each time this process
+	// acquires one of the function's leases, before the lease's first batch
+	// (consumers.Set.LeaseAcquired, for consumers in process that remember
+	// that nothing of theirs is parked).
+	LeaseAcquired func(function string)
+	Log           *slog.Logger
 }
 
 // Host runs every function of an app.
@@ -141,6 +146,9 @@ func (h *Host) processor(fn funcapp.Function, inv *invoke.Invoker) (*changefeed.
 			_, err := inv.Invoke(es.WithMeter(ctx, meter), b.Documents)
 			return err
 		},
+	}
+	if told := h.cfg.LeaseAcquired; told != nil {
+		o.Acquired = func(string) { told(fn.Name) }
 	}
 	h.localTimings(&o)
 	return changefeed.New(o)
