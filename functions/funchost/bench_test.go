@@ -126,11 +126,12 @@ func profileDrain(b *testing.B) {
 	b.Cleanup(func() { pprof.StopCPUProfile(); _ = f.Close() })
 }
 
-func loadApp(b *testing.B) *funcapp.App {
-	b.Helper()
+// loadApp loads the repository's own app.
+func loadApp(tb testing.TB) *funcapp.App {
+	tb.Helper()
 	app, err := funcapp.Load("../..", func(string) string { return "" })
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return app
 }
@@ -165,15 +166,15 @@ func hostInProcess(b *testing.B, app *funcapp.App, conn *cosmosdb.Conn, dir stri
 	return host
 }
 
-// runHost runs the host until the benchmark ends.
-func runHost(b *testing.B, host *funchost.Host) {
+// runHost runs the host until the test or benchmark ends.
+func runHost(tb testing.TB, host *funchost.Host) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- host.Run(ctx) }()
-	b.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			b.Errorf("funchost: %v", err)
+			tb.Errorf("funchost: %v", err)
 		}
 	})
 }
