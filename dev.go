@@ -46,6 +46,7 @@ type dev struct {
 	emulatorAddr  string
 	snapshotEvery int64
 	batchDelay    time.Duration
+	relaxedDelay  time.Duration
 	reset         bool
 	appRoot       string
 	natsListen    string
@@ -82,6 +83,7 @@ func (d *dev) ParseFlags(args []string) error {
 	fs.StringVar(&d.emulatorAddr, "emulator-addr", d.emulatorAddr, "where -emulator serves the store")
 	fs.Int64Var(&d.snapshotEvery, "snapshot-every", 0, "snapshot an order every N events (0: 50)")
 	fs.DurationVar(&d.batchDelay, "batch-delay", funchost.DefaultBatchDelay, "each function's wait after a short batch before reading again, so batches gather (negative: none)")
+	fs.DurationVar(&d.relaxedDelay, "relaxed-batch-delay", funchost.DefaultRelaxedBatchDelay, "the batch delay of functions whose function.json feedPollDelay is above 1s: the snapshotter, the PostgreSQL copy (negative: -batch-delay)")
 	fs.StringVar(&d.store.DataDir, "data", d.store.DataDir, "data directory of the embedded store and the broker")
 	fs.BoolVar(&d.store.Memory, "memory", false, "keep everything in memory (nothing survives a restart)")
 	fs.BoolVar(&d.reset, "reset", false, "delete the data directory first")
@@ -194,7 +196,8 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 		return nil, nil, err
 	}
 	d.closers = append(d.closers, bus.Close)
-	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Getenv: os.Getenv, Log: log, SnapshotEvery: d.snapshotEvery})
+	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, Getenv: os.Getenv, Log: log, SnapshotEvery: d.snapshotEvery,
+		LeaseSignals: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,7 +207,8 @@ func (d *dev) functions(ctx context.Context, conn *cosmosdb.Conn, log *slog.Logg
 	if err != nil {
 		return nil, nil, err
 	}
-	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, BatchDelay: d.batchDelay, Log: log})
+	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, BatchDelay: d.batchDelay,
+		RelaxedBatchDelay: d.relaxedDelay, LeaseAcquired: set.LeaseAcquired, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -145,9 +145,10 @@ func sequentialIDs() func() string {
 
 // Feed is one container's change feed from its beginning (infra/feedreader).
 type Feed interface {
-	// Next returns the next changed documents. No documents and caughtUp
-	// mean the feed has nothing newer now. After an error, Next may be
-	// called again and continues where it was.
+	// Next returns the next changed documents. caughtUp means the feed had
+	// nothing newer than them (or, with no documents, nothing new at all)
+	// when read. After an error, Next may be called again and continues
+	// where it was.
 	Next(ctx context.Context) (docs [][]byte, caughtUp bool, err error)
 }
 

@@ -66,7 +66,13 @@ func (a *API) follow(ctx context.Context, name string, feed Feed, poll time.Dura
 				a.log.Error("stopped following the change feed", "feed", name, "err", err)
 				return
 			}
-			continue
+			if !atHead {
+				continue // more may be waiting: read on at once
+			}
+			// These were the last: wait as after a read that found nothing,
+			// instead of reading again at once only to find nothing.
+			delay = poll
+			caughtUp()
 		case atHead:
 			failures, delay = 0, poll
 			caughtUp()

@@ -55,6 +55,12 @@ type Config struct {
 	PostgresDSN string
 	Getenv      func(string) string
 	Log         *slog.Logger
+	// LeaseSignals says that the host calls Set.LeaseAcquired for every
+	// lease it acquires (funchost in process). The consumers then remember
+	// that nothing of theirs is parked and skip the per-batch dead-letter
+	// lookup (parking.Config.RememberVacancy). Leave it false where the
+	// leases are someone else's (the custom handler under the Functions host).
+	LeaseSignals bool
 }
 
 // Set is the built consumers, by function name, and what they report.
@@ -88,6 +94,15 @@ func (s *Set) Parked() map[string]int64 {
 	return out
 }
 
+// LeaseAcquired tells the function's consumer that the host acquired one of
+// its leases (a no-op without Config.LeaseSignals, or for a function that
+// parks nothing).
+func (s *Set) LeaseAcquired(function string) {
+	if c := s.parked[function]; c != nil {
+		c.LeaseAcquired()
+	}
+}
+
 // Build returns the four consumers over cfg's connection and bus.
 func Build(cfg Config) (*Set, error) {
 	if cfg.Conn == nil || cfg.Bus == nil {
@@ -111,7 +126,7 @@ func Build(cfg Config) (*Set, error) {
 		return nil, err
 	}
 	proj, err := parking.New(parking.Config{Consumer: projector.Name, Registry: reg, Store: letters, Handler: projHandler,
-		Log: log.With("consumer", projector.Name), Decoded: decoded})
+		Log: log.With("consumer", projector.Name), Decoded: decoded, RememberVacancy: cfg.LeaseSignals})
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +141,7 @@ func Build(cfg Config) (*Set, error) {
 		return nil, err
 	}
 	snap, err := parking.New(parking.Config{Consumer: snapshotter.Name, Registry: reg, Store: letters, Handler: snapHandler,
-		Log: log.With("consumer", snapshotter.Name), Decoded: decoded})
+		Log: log.With("consumer", snapshotter.Name), Decoded: decoded, RememberVacancy: cfg.LeaseSignals})
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +152,8 @@ func Build(cfg Config) (*Set, error) {
 		return nil, err
 	}
 	pub, err := parking.New(parking.Config{Consumer: publisher.Name, Registry: reg, Store: letters,
-		Handler: publishAndPark(pubHandler), Log: log.With("consumer", publisher.Name), Decoded: decoded})
+		Handler: publishAndPark(pubHandler), Log: log.With("consumer", publisher.Name), Decoded: decoded,
+		RememberVacancy: cfg.LeaseSignals})
 	if err != nil {
 		return nil, err
 	}

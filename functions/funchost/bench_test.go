@@ -126,11 +126,12 @@ func profileDrain(b *testing.B) {
 	b.Cleanup(func() { pprof.StopCPUProfile(); _ = f.Close() })
 }
 
-func loadApp(b *testing.B) *funcapp.App {
-	b.Helper()
+// loadApp loads the repository's own app.
+func loadApp(tb testing.TB) *funcapp.App {
+	tb.Helper()
 	app, err := funcapp.Load("../..", func(string) string { return "" })
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return app
 }
@@ -145,7 +146,7 @@ func hostInProcess(b *testing.B, app *funcapp.App, conn *cosmosdb.Conn, dir stri
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = bus.Close() })
-	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus})
+	set, err := consumers.Build(consumers.Config{Conn: conn, Bus: bus, LeaseSignals: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -158,22 +159,22 @@ func hostInProcess(b *testing.B, app *funcapp.App, conn *cosmosdb.Conn, dir stri
 	if err != nil {
 		b.Fatal(err)
 	}
-	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off})
+	host, err := funchost.New(funchost.Config{App: app, Conn: conn, Handler: handler, Off: set.Off, LeaseAcquired: set.LeaseAcquired})
 	if err != nil {
 		b.Fatal(err)
 	}
 	return host
 }
 
-// runHost runs the host until the benchmark ends.
-func runHost(b *testing.B, host *funchost.Host) {
+// runHost runs the host until the test or benchmark ends.
+func runHost(tb testing.TB, host *funchost.Host) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- host.Run(ctx) }()
-	b.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			b.Errorf("funchost: %v", err)
+			tb.Errorf("funchost: %v", err)
 		}
 	})
 }

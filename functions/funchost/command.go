@@ -29,6 +29,7 @@ type Main struct {
 	NATSListen    string
 	Poll, MaxPoll time.Duration
 	BatchDelay    time.Duration
+	RelaxedDelay  time.Duration
 	LeaseExpiry   time.Duration
 	SnapshotEvery int64
 	StatsEvery    time.Duration
@@ -55,6 +56,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&m.Poll, "feed-poll-delay", m.Poll, "wait after a read that found nothing (negative: function.json's feedPollDelay)")
 	fs.DurationVar(&m.MaxPoll, "max-feed-poll-delay", m.MaxPoll, "the wait grows up to this while the feed stays quiet")
 	fs.DurationVar(&m.BatchDelay, "batch-delay", m.BatchDelay, "wait after a short batch before reading again, so batches gather (negative: none)")
+	fs.DurationVar(&m.RelaxedDelay, "relaxed-batch-delay", DefaultRelaxedBatchDelay, "the batch delay of functions whose function.json feedPollDelay is above 1s (negative: -batch-delay)")
 	fs.DurationVar(&m.LeaseExpiry, "lease-expiration", 0, "override leaseExpirationInterval (renew and acquire at a quarter of it)")
 	fs.Int64Var(&m.SnapshotEvery, "snapshot-every", 0, "snapshot an order every N events (0: 50)")
 	fs.DurationVar(&m.StatsEvery, "stats-every", m.StatsEvery, "how often to log each consumer's position, lag, rate and parked count")
@@ -75,7 +77,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, conn.Close)
 	cfg := Config{App: app, Conn: conn, HandlerURL: m.HandlerURL, FeedPollDelay: m.Poll, MaxFeedPollDelay: m.MaxPoll,
-		BatchDelay:      m.BatchDelay,
+		BatchDelay: m.BatchDelay, RelaxedBatchDelay: m.RelaxedDelay,
 		LeaseExpiration: m.LeaseExpiry, Log: m.Log}
 	var set *consumers.Set
 	if m.HandlerURL == "" {
@@ -85,7 +87,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.closers = append(m.closers, bus.Close)
 		m.Log.Info("integration events", "bus", bus.URL)
-		if set, err = consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Getenv: m.Getenv, Log: m.Log}); err != nil {
+		if set, err = consumers.Build(consumers.Config{Conn: conn, Bus: bus, SnapshotEvery: m.SnapshotEvery, Getenv: m.Getenv, Log: m.Log,
+			LeaseSignals: true}); err != nil {
 			return err
 		}
 		// Closed before the bus (last opened first): the PostgreSQL copy's pool.
@@ -93,7 +96,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if cfg.Handler, err = functions.NewHandler(app, set.Consumers, functions.Options{Log: m.Log}); err != nil {
 			return err
 		}
-		cfg.Off = set.Off
+		cfg.Off, cfg.LeaseAcquired = set.Off, set.LeaseAcquired
 	}
 	host, err := New(cfg)
 	if err != nil {

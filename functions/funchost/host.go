@@ -40,6 +40,16 @@ const (
 	// feed read, the host request, the dead-letter query, the checkpoint)
 	// is shared by more events; a change waits at most this much longer.
 	DefaultBatchDelay = 5 * time.Millisecond
+	// DefaultRelaxedBatchDelay is the batch delay of the functions that are
+	// not urgent by their own function.json (a feedPollDelay above
+	// RelaxedAbove: the snapshotter and the PostgreSQL copy, 5 s): their
+	// batches gather a tenth of a second of events (up to
+	// maxItemsPerInvocation), so their per-batch work is paid for tens of
+	// events instead of a few, and they follow that much later.
+	DefaultRelaxedBatchDelay = 100 * time.Millisecond
+	// RelaxedAbove is the feedPollDelay above which a function counts as
+	// not urgent (this app's projector and publisher say 1 s).
+	RelaxedAbove = time.Second
 	// DefaultShutdownGrace bounds the release of leases on a graceful stop.
 	DefaultShutdownGrace = 10 * time.Second
 )
@@ -59,6 +69,10 @@ type Config struct {
 	// DefaultBatchDelay; negative: none, read again at once as the
 	// Functions trigger does).
 	BatchDelay time.Duration
+	// RelaxedBatchDelay replaces BatchDelay for the functions whose
+	// function.json feedPollDelay is above RelaxedAbove (zero:
+	// DefaultRelaxedBatchDelay; negative: BatchDelay, as for the others).
+	RelaxedBatchDelay time.Duration
 	// LeaseExpiration, when set, overrides leaseExpirationInterval (and
 	// scales renew and acquire intervals with it), so a dead process's
 	// ranges move sooner in tests and crash drills.
@@ -71,7 +85,12 @@ type Config struct {
 	// stay where they are, so once the function is on again it starts from
 	// its last checkpoint (or as function.json says when it has none).
 	Off map[string]string
-	Log *slog.Logger
+	// LeaseAcquired, when set, is told the function each time this process
+	// acquires one of the function's leases, before the lease's first batch
+	// (consumers.Set.LeaseAcquired, for consumers in process that remember
+	// that nothing of theirs is parked).
+	LeaseAcquired func(function string)
+	Log           *slog.Logger
 }
 
 // Host runs every function of an app.
@@ -142,12 +161,16 @@ func (h *Host) processor(fn funcapp.Function, inv *invoke.Invoker) (*changefeed.
 			return err
 		},
 	}
-	h.localTimings(&o)
+	if told := h.cfg.LeaseAcquired; told != nil {
+		o.Acquired = func(string) { told(fn.Name) }
+	}
+	h.localTimings(&o, t.FeedPollDelay > RelaxedAbove)
 	return changefeed.New(o)
 }
 
-// localTimings applies the host-wide overrides of polling and lease timings.
-func (h *Host) localTimings(o *changefeed.Options) {
+// localTimings applies the host-wide overrides of polling and lease timings;
+// relaxed says the function is not urgent by its own configuration.
+func (h *Host) localTimings(o *changefeed.Options, relaxed bool) {
 	switch {
 	case h.cfg.FeedPollDelay > 0:
 		o.FeedPollDelay, o.MaxFeedPollDelay = h.cfg.FeedPollDelay, max(h.cfg.MaxFeedPollDelay, h.cfg.FeedPollDelay)
@@ -159,6 +182,13 @@ func (h *Host) localTimings(o *changefeed.Options) {
 		o.BatchDelay = h.cfg.BatchDelay
 	case h.cfg.BatchDelay == 0:
 		o.BatchDelay = DefaultBatchDelay
+	}
+	switch {
+	case !relaxed || h.cfg.RelaxedBatchDelay < 0:
+	case h.cfg.RelaxedBatchDelay > 0:
+		o.BatchDelay = h.cfg.RelaxedBatchDelay
+	default:
+		o.BatchDelay = DefaultRelaxedBatchDelay
 	}
 	if e := h.cfg.LeaseExpiration; e > 0 {
 		o.LeaseExpirationInterval, o.LeaseRenewInterval, o.LeaseAcquireInterval = e, e/4, e/4

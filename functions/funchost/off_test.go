@@ -11,7 +11,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"orderctx/functions/consumers"
-	"orderctx/functions/funcapp"
 	"orderctx/functions/funchost"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/cosmosdb/cosmosdbtest"
@@ -22,10 +21,7 @@ import (
 // lease, while the other functions take theirs.
 func TestFunctionsOffRunNoProcessor(t *testing.T) {
 	t.Parallel()
-	app, err := funcapp.Load("../..", func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := loadApp(t)
 	conn := cosmosdbtest.Embedded(t, 1)
 	// Every invocation succeeds without doing anything: what is under test
 	// is which triggers run, not the consumers.

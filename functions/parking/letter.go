@@ -44,6 +44,10 @@ type Store interface {
 	// It is one query, whatever the number of streams.
 	// Errors: es.Unavailable when the store cannot be reached.
 	Heads(ctx context.Context, consumer string, streamIDs []string) (map[string]int64, error)
+	// AnyParked reports whether any letter of consumer holds a stream back
+	// (one with a stream id; an undecodable document's letter blocks
+	// nothing). One query. Errors: es.Unavailable.
+	AnyParked(ctx context.Context, consumer string) (bool, error)
 	// Park stores letters of one consumer. A letter whose id is already
 	// stored is left as it is, so parking again after a re-delivery keeps
 	// the first reason. Errors: es.Unavailable.

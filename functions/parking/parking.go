@@ -4,8 +4,9 @@
 //
 // For each batch, Consumer decodes the documents through the event registry
 // (upcasting old schemas), looks up in one query which of the batch's streams
-// already have parked events of this consumer, and hands the rest to the
-// Handler in feed order. An event that can never be processed (it does not
+// already have parked events of this consumer (unless, with RememberVacancy,
+// it knows that nothing of it is parked), and hands the rest to the Handler
+// in feed order. An event that can never be processed (it does not
 // decode, or the Handler reports it as a *PoisonError) is parked: stored in
 // the deadletters container with the reason and the raw document. Every later
 // event of its stream is parked behind it, in this batch and in every later
@@ -19,12 +20,14 @@
 package parking
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"orderctx/domain/es"
 	"orderctx/functions"
@@ -62,6 +65,17 @@ type Config struct {
 	// Decoded, when set, shares decoded documents with the other consumers
 	// of the same feed and registry in this process (nil: each decodes).
 	Decoded *DecodedCache
+	// RememberVacancy lets the consumer skip the per-batch lookup of parked
+	// streams while it knows that nothing of it is parked (one AnyParked
+	// check, then again every Recheck, after each LeaseAcquired and after it
+	// parks something). Only for a host that calls LeaseAcquired for every
+	// lease it acquires (funchost in process); a handler that cannot see the
+	// leases (the custom handler in Azure) must leave it off.
+	RememberVacancy bool
+	// Recheck bounds how long the consumer trusts a vacant partition
+	// (default DefaultRecheck): the delay before it sees letters written by
+	// something other than the lease holder.
+	Recheck time.Duration
 }
 
 // Validate reports every missing piece at once.
@@ -79,13 +93,17 @@ func (c Config) Validate() error {
 	if c.Handler == nil {
 		errs = append(errs, errors.New("parking: Handler is required"))
 	}
+	if c.Recheck < 0 {
+		errs = append(errs, fmt.Errorf("parking: Recheck %v is negative", c.Recheck))
+	}
 	return errors.Join(errs...)
 }
 
 // Consumer is a functions.Consumer that parks what can never be processed.
 type Consumer struct {
-	cfg    Config
-	parked atomic.Int64
+	cfg     Config
+	parked  atomic.Int64
+	vacancy *vacancy // nil: look up every batch's streams
 }
 
 var _ functions.Consumer = (*Consumer)(nil)
@@ -101,7 +119,11 @@ func New(cfg Config) (*Consumer, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = es.SystemClock{}
 	}
-	return &Consumer{cfg: cfg}, nil
+	c := &Consumer{cfg: cfg}
+	if cfg.RememberVacancy {
+		c.vacancy = &vacancy{recheck: cmp.Or(cfg.Recheck, DefaultRecheck)}
+	}
+	return c, nil
 }
 
 // Parked returns how many events this Consumer has parked since it started,
@@ -112,7 +134,7 @@ func (c *Consumer) Parked() int64 { return c.parked.Load() }
 func (c *Consumer) Handle(ctx context.Context, docs []json.RawMessage) (functions.Result, error) {
 	b := &batch{consumer: c.cfg.Consumer, at: c.cfg.Clock.Now(), items: make([]item, len(docs))}
 	fanout.Each(len(docs), func(i int) { b.items[i] = c.cfg.Decoded.decode(c.cfg.Registry, docs[i]) })
-	heads, err := c.cfg.Store.Heads(ctx, c.cfg.Consumer, b.streams())
+	heads, err := c.heads(ctx, b)
 	if err != nil {
 		return functions.Result{}, fmt.Errorf("%s: look up parked streams: %w", c.cfg.Consumer, err)
 	}
@@ -124,12 +146,25 @@ func (c *Consumer) Handle(ctx context.Context, docs []json.RawMessage) (function
 	if len(b.letters) == 0 {
 		return res, nil
 	}
+	if c.vacancy != nil {
+		c.vacancy.occupy(c.cfg.Clock.Now())
+	}
 	if err := c.cfg.Store.Park(ctx, b.letters); err != nil {
 		return functions.Result{}, fmt.Errorf("%s: park %d events: %w", c.cfg.Consumer, len(b.letters), err)
 	}
 	c.parked.Add(int64(len(b.letters)))
 	res.Logs = append(res.Logs, c.report(b))
 	return res, nil
+}
+
+// heads returns the lowest parked version of each of the batch's streams
+// that has parked events: one query, unless nothing is known to be parked.
+func (c *Consumer) heads(ctx context.Context, b *batch) (map[string]int64, error) {
+	lookup, err := c.needsLookup(ctx)
+	if err != nil || !lookup {
+		return nil, err
+	}
+	return c.cfg.Store.Heads(ctx, c.cfg.Consumer, b.streams())
 }
 
 // run calls the handler until it accepts the events left, parking what it

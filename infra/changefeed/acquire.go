@@ -86,6 +86,9 @@ func (p *Processor) acquire(ctx context.Context, l leaseDoc) {
 
 // start runs a worker for a lease just acquired.
 func (p *Processor) start(ctx context.Context, d leaseDoc) {
+	if p.o.Acquired != nil {
+		p.o.Acquired(d.FeedRange.Range.token())
+	}
 	wctx, cancel := context.WithCancelCause(ctx)
 	h := &heldLease{doc: d, rng: d.FeedRange.Range, cancel: cancel}
 	p.mu.Lock()

@@ -98,6 +98,12 @@ type Options struct {
 	// (default 1 s); it doubles with each failure up to MaxRetryBackoff (1 min).
 	RetryBackoff    time.Duration
 	MaxRetryBackoff time.Duration
+	// Acquired, when set, is called with the lease token each time this
+	// instance acquires a lease, before the lease's first batch is read:
+	// a handler that keeps what it learnt about the range's streams (the
+	// consumers' knowledge that nothing is parked) drops it there, since
+	// another instance may have processed the range meanwhile.
+	Acquired func(leaseToken string)
 	// Log receives the processor's events (default: discarded).
 	Log *slog.Logger
 }

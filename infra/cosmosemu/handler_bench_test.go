@@ -11,19 +11,26 @@ import (
 	"orderctx/infra/cosmosemu"
 )
 
-// handlerBench runs requests straight into the handler (no socket, no SDK):
-// the server's own cost per request.
-func handlerBench(b *testing.B, dir string, setup func(srv *cosmosemu.Server), req func(i int) (method, path string, hdr map[string]string, body []byte)) {
+// benchServer is a server with database db and container c (on /pk),
+// closed when the benchmark ends.
+func benchServer(b *testing.B, dir string) *cosmosemu.Server {
 	srv, err := cosmosemu.New(cosmosemu.Config{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer srv.Close()
+	b.Cleanup(func() { _ = srv.Close() })
 	t := &testing.T{}
 	if rawDo(t, srv, "POST", "dbs", nil, []byte(`{"id":"db"}`)) != 201 ||
 		rawDo(t, srv, "POST", "dbs/db/colls", nil, []byte(`{"id":"c","partitionKey":{"paths":["/pk"]}}`)) != 201 {
 		b.Fatal("setup failed")
 	}
+	return srv
+}
+
+// handlerBench runs requests straight into the handler (no socket, no SDK):
+// the server's own cost per request.
+func handlerBench(b *testing.B, dir string, setup func(srv *cosmosemu.Server), req func(i int) (method, path string, hdr map[string]string, body []byte)) {
+	srv := benchServer(b, dir)
 	if setup != nil {
 		setup(srv)
 	}
@@ -64,4 +71,22 @@ func BenchmarkHandlerPointRead(b *testing.B) {
 		id := strconv.Itoa(i % 1000)
 		return "GET", "dbs/db/colls/c/docs/" + id, map[string]string{"x-ms-documentdb-partitionkey": `["s` + id + `"]`}, nil
 	})
+}
+
+// BenchmarkInProcessTransport is a point read through the transport that
+// azcosmos uses in process (Server.Client): the handler's cost plus what
+// carrying the request and the answer costs without a socket.
+func BenchmarkInProcessTransport(b *testing.B) {
+	srv := benchServer(b, "")
+	m, p, h, body := createReq(1)
+	rawResp(&testing.T{}, srv, m, p, h, body)
+	transport := srv.Client().Transport
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := transport.RoundTrip(signed("GET", "dbs/db/colls/c/docs/1", map[string]string{"x-ms-documentdb-partitionkey": `["s1"]`}, nil))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %v, err %v", resp, err)
+		}
+		resp.Body.Close()
+	}
 }

@@ -1,7 +1,6 @@
 package cosmosemu_test
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"orderctx/infra/cosmosemu"
 )
@@ -37,19 +35,8 @@ func sign(key, method, path, date string) string {
 // rawResp sends a signed request straight to the handler.
 func rawResp(t *testing.T, srv *cosmosemu.Server, method, path string, headers map[string]string, body []byte) *http.Response {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req := httptest.NewRequest(method, "http://cosmos-raw.test/"+path, r)
-	date := time.Now().UTC().Format(http.TimeFormat)
-	req.Header.Set("x-ms-date", date)
-	req.Header.Set("Authorization", sign(cosmosemu.EmulatorKey, method, path, date))
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
 	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, req)
+	srv.ServeHTTP(rec, signed(method, path, headers, body))
 	return rec.Result()
 }
 

@@ -22,6 +22,10 @@ import (
 const headsQuery = "SELECT c.streamId, MIN(c.version) AS version FROM c " +
 	"WHERE ARRAY_CONTAINS(@streams, c.streamId) GROUP BY c.streamId"
 
+// anyParkedQuery finds one letter that holds a stream back, within one
+// consumer's partition.
+const anyParkedQuery = `SELECT TOP 1 c.id FROM c WHERE c.streamId != ""`
+
 // Store is the Cosmos DB dead-letter store.
 type Store struct {
 	letters *azcosmos.ContainerClient
@@ -61,6 +65,21 @@ func (s *Store) Heads(ctx context.Context, consumer string, streamIDs []string) 
 		}
 	}
 	return heads, nil
+}
+
+// AnyParked implements parking.Store.
+func (s *Store) AnyParked(ctx context.Context, consumer string) (bool, error) {
+	pager := s.letters.NewQueryItemsPager(anyParkedQuery, azcosmos.NewPartitionKeyString(consumer), &azcosmos.QueryOptions{PageSizeHint: 1})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return false, cosmosdb.Translate(err, "look for parked events of "+consumer)
+		}
+		if len(page.Items) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Park implements parking.Store: one create per letter; a 409 means the

@@ -8,6 +8,7 @@ package feedreader
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -40,10 +41,12 @@ func New(conn *cosmosdb.Conn, container string, pageSize int) *Reader {
 	return &Reader{container: conn.Container(container), name: container, pageSize: int32(min(pageSize, 1<<30))}
 }
 
-// Next returns the next page of changed documents. An empty page means that
-// every feed range answered "nothing new" in this call: the reader has
-// caught up with the feed's head as of now. Errors leave the position where
-// it was, so the caller retries by calling Next again.
+// Next returns the next page of changed documents. caughtUp says the reader
+// has reached the feed's head as of this call: the page is empty (every feed
+// range answered "nothing new"), or the feed has one range and the page is
+// shorter than the page size, so these documents were the last (a follower
+// then need not read again at once only to find nothing). Errors leave the
+// position where it was, so the caller retries by calling Next again.
 func (r *Reader) Next(ctx context.Context) (docs [][]byte, caughtUp bool, err error) {
 	opts := &azcosmos.ChangeFeedOptions{MaxItemCount: r.pageSize}
 	if r.continuation != "" {
@@ -64,7 +67,20 @@ func (r *Reader) Next(ctx context.Context) (docs [][]byte, caughtUp bool, err er
 	if resp.ContinuationToken != "" {
 		r.continuation = resp.ContinuationToken
 	}
-	return resp.Items, len(resp.Items) == 0, nil
+	n := len(resp.Items)
+	return resp.Items, n == 0 || n < int(r.pageSize) && oneRange(r.continuation), nil
+}
+
+// oneRange says whether a continuation covers a single feed range. The SDK
+// reads one range per call, rotating through the ranges of its composite
+// token (a JSON object listing them under "continuation"), so a short page
+// says nothing about the other ranges. A token that does not read as one
+// counts as several: the caller then reads again, as it always could.
+func oneRange(token string) bool {
+	var t struct {
+		Continuation []json.RawMessage `json:"continuation"`
+	}
+	return json.Unmarshal([]byte(token), &t) == nil && len(t.Continuation) == 1
 }
 
 // wholeRange is the feed range that covers every partition key range.

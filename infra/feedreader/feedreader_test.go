@@ -39,12 +39,6 @@ func drain(t *testing.T, r *feedreader.Reader, seen map[string]int) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if caughtUp {
-			if len(docs) != 0 {
-				t.Fatal("caught up with documents")
-			}
-			return pages
-		}
 		for _, d := range docs {
 			var v struct {
 				ID      string `json:"id"`
@@ -57,6 +51,9 @@ func drain(t *testing.T, r *feedreader.Reader, seen map[string]int) int {
 				t.Fatalf("%s went back from version %d to %d", v.ID, seen[v.ID], v.Version)
 			}
 			seen[v.ID] = v.Version
+		}
+		if caughtUp {
+			return pages + min(len(docs), 1)
 		}
 	}
 	t.Fatal("the feed did not catch up")
@@ -93,6 +90,41 @@ func TestReaderFollowsEveryRange(t *testing.T) {
 	drain(t, r, after)
 	if len(after) != 2 || after["o-5"] != 3 || after["o-new"] != 1 {
 		t.Fatalf("after catching up: %v", after)
+	}
+}
+
+// TestReaderSaysWhenAShortPageWasTheLast: with one range, a page shorter
+// than the page size is the head (no read needed to find nothing); with
+// several, only a read that finds nothing in any range is.
+func TestReaderSaysWhenAShortPageWasTheLast(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		partitions int
+		want       bool
+	}{{1, true}, {3, false}} {
+		t.Run(fmt.Sprintf("%d ranges", tc.partitions), func(t *testing.T) {
+			t.Parallel()
+			conn := open(t, tc.partitions)
+			r := feedreader.New(conn, cosmosdb.Views, 7)
+			drain(t, r, map[string]int{})
+			upsert(t, conn.Container(cosmosdb.Views), "o-1", 1)
+			docs, caughtUp, err := r.Next(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(docs) != 1 || caughtUp != tc.want {
+				t.Fatalf("a page of %d after one change: caught up %v, want %v", len(docs), caughtUp, tc.want)
+			}
+			if tc.partitions > 1 {
+				return
+			}
+			for i := range 7 {
+				upsert(t, conn.Container(cosmosdb.Views), fmt.Sprintf("n-%d", i), 1)
+			}
+			if docs, caughtUp, err = r.Next(context.Background()); err != nil || len(docs) != 7 || caughtUp {
+				t.Fatalf("a full page: %d documents, caught up %v, err %v", len(docs), caughtUp, err)
+			}
+		})
 	}
 }
 

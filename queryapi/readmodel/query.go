@@ -53,8 +53,8 @@ func PositionOf(v *View, s SortKey) Position {
 // Query returns up to q.Limit views in q's order and whether more follow.
 // Without a buyer it walks one sorted index (all orders, or one status),
 // starting at the cursor or at the range the filters set on the sort key,
-// and stops at the end of that range; with a buyer it sorts that buyer's
-// orders.
+// and stops at the end of that range; with a buyer it walks that buyer's
+// orders (sorting them when sorted by total).
 func (m *Model) Query(q Query) (views []*View, more bool) {
 	limit := max(q.Limit, 1)
 	m.mu.RLock()
@@ -72,24 +72,43 @@ func (m *Model) Query(q Query) (views []*View, more bool) {
 	if q.Sort == SortTotal {
 		tree = set.total
 	}
-	out := make([]*View, 0, min(limit+1, 256))
-	visit := func(v *View) bool {
-		if q.pastRange(v) {
-			return false
-		}
-		if q.After != nil && !q.afterCursor(v) {
-			return true // the cursor's own view
-		}
-		if q.match(v) {
-			out = append(out, v)
-		}
-		return len(out) <= limit
+	p := newPage(q, limit)
+	q.walk(tree, p.visit)
+	return p.result()
+}
+
+// page gathers the views of one page as a walk in the query's order visits
+// them: from the cursor on, within the sort key's range, matching every
+// filter, up to one past the limit (which says more follow).
+type page struct {
+	q     Query
+	limit int
+	out   []*View
+}
+
+func newPage(q Query, limit int) *page {
+	return &page{q: q, limit: limit, out: make([]*View, 0, min(limit+1, 256))}
+}
+
+// visit takes one view of the walk and says whether to go on.
+func (p *page) visit(v *View) bool {
+	if p.q.pastRange(v) {
+		return false
 	}
-	q.walk(tree, visit)
-	if len(out) > limit {
-		return out[:limit], true
+	if p.q.After != nil && !p.q.afterCursor(v) {
+		return true // the cursor's own view
 	}
-	return out, false
+	if p.q.match(v) {
+		p.out = append(p.out, v)
+	}
+	return len(p.out) <= p.limit
+}
+
+func (p *page) result() ([]*View, bool) {
+	if len(p.out) > p.limit {
+		return p.out[:p.limit], true
+	}
+	return p.out, false
 }
 
 // walk visits tree in q's direction from q's starting point.
@@ -192,10 +211,49 @@ func (q Query) match(v *View) bool {
 	return true
 }
 
-// queryBuyer collects one buyer's matching orders from the buyer index (in
-// placed order), sorts them as asked and cuts the page. Its cost grows with
-// the buyer's number of orders, which is small for any real buyer.
+// queryBuyer answers a query for one buyer from the buyer index, which
+// holds each buyer's orders in placed order: sorted by placed date it walks
+// the buyer's orders from the page's start in the query's direction and
+// stops after the page, like the other indexes; sorted by total it collects
+// the buyer's matching orders and sorts them, a cost that grows with the
+// buyer's number of orders.
 func (m *Model) queryBuyer(q Query, limit int) ([]*View, bool) {
+	if q.Sort == SortTotal {
+		return m.queryBuyerByTotal(q, limit)
+	}
+	p := newPage(q, limit)
+	visit := func(v *View) bool { return v.BuyerID == q.BuyerID && p.visit(v) }
+	if q.Desc {
+		m.byBuyer.DescendLessOrEqual(q.buyerPivot(), visit)
+	} else {
+		m.byBuyer.AscendGreaterOrEqual(q.buyerPivot(), visit)
+	}
+	return p.result()
+}
+
+// buyerPivot is where a walk of the buyer index by placed date begins: the
+// cursor, else the end of the placed range the walk starts from, else the
+// first (or, descending, past the last) of the buyer's orders.
+func (q Query) buyerPivot() *View {
+	if q.After != nil {
+		return &View{BuyerID: q.BuyerID, placedKey: q.After.Key, ID: q.After.ID}
+	}
+	lo, hi, hasLo, hasHi := q.keyRange()
+	switch {
+	case !q.Desc && hasLo:
+		return &View{BuyerID: q.BuyerID, placedKey: lo}
+	case !q.Desc:
+		return &View{BuyerID: q.BuyerID, placedKey: math.MinInt64}
+	case hasHi:
+		return &View{BuyerID: q.BuyerID, placedKey: hi} // hi is exclusive: no view has an empty id
+	default:
+		return &View{BuyerID: q.BuyerID + "\x00", placedKey: math.MinInt64} // after every order of the buyer
+	}
+}
+
+// queryBuyerByTotal collects one buyer's matching orders from the buyer
+// index, sorts them by total and cuts the page.
+func (m *Model) queryBuyerByTotal(q Query, limit int) ([]*View, bool) {
 	var all []*View
 	m.byBuyer.AscendGreaterOrEqual(&View{BuyerID: q.BuyerID, placedKey: math.MinInt64}, func(v *View) bool {
 		if v.BuyerID != q.BuyerID {
@@ -206,9 +264,7 @@ func (m *Model) queryBuyer(q Query, limit int) ([]*View, bool) {
 		}
 		return true
 	})
-	if q.Sort == SortTotal {
-		slices.SortFunc(all, func(a, b *View) int { return comparePositions(PositionOf(a, SortTotal), PositionOf(b, SortTotal)) })
-	}
+	slices.SortFunc(all, func(a, b *View) int { return comparePositions(PositionOf(a, SortTotal), PositionOf(b, SortTotal)) })
 	if q.Desc {
 		slices.Reverse(all)
 	}

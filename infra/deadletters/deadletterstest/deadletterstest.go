@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("parking again keeps the first letter", func(t *testing.T) { testParkTwice(t, newStore(t), run+"projector") })
 	t.Run("documents round trip", func(t *testing.T) { testDocuments(t, newStore(t), run+"projector") })
 	t.Run("heads of many streams", func(t *testing.T) { testManyStreams(t, newStore(t), run+"projector") })
+	t.Run("any parked per consumer", func(t *testing.T) { testAnyParked(t, newStore(t), run) })
 }
 
 var at = time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
@@ -134,5 +135,28 @@ func testManyStreams(t *testing.T, s Store, consumer string) {
 	park(t, s, letters...)
 	if got := heads(t, s, consumer, streams...); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Heads of 150 streams = %v, want %v", got, want)
+	}
+}
+
+func testAnyParked(t *testing.T, s Store, run string) {
+	projector, publisher, snapshotter := run+"projector", run+"publisher", run+"snapshotter"
+	undecodable := parking.Letter{ID: "undecodable-0a1b", Consumer: snapshotter, Reason: "not an event document",
+		ParkedAt: at, DocumentText: `{"id":`, DocumentBytes: 6}
+	park(t, s, letter(projector, "s1", 3, 0), undecodable)
+	for _, tc := range []struct {
+		consumer string
+		want     bool
+	}{
+		{projector, true},
+		{publisher, false},
+		{snapshotter, false}, // a letter without a stream blocks nothing
+	} {
+		got, err := s.AnyParked(context.Background(), tc.consumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("AnyParked(%s) = %v, want %v", tc.consumer, got, tc.want)
+		}
 	}
 }

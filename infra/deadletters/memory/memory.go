@@ -18,6 +18,7 @@ type Store struct {
 	order   [][2]string
 	fail    error
 	heads   int
+	checks  int
 }
 
 // SetFail makes every call return err (nil: work again), as an unreachable
@@ -35,7 +36,44 @@ func (s *Store) HeadsCalls() int {
 	return s.heads
 }
 
+// AnyParkedCalls returns how many times AnyParked was called.
+func (s *Store) AnyParkedCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.checks
+}
+
 var _ parking.Store = (*Store)(nil)
+
+// AnyParked implements parking.Store.
+func (s *Store) AnyParked(_ context.Context, consumer string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks++
+	if s.fail != nil {
+		return false, s.fail
+	}
+	for _, l := range s.letters {
+		if l.Consumer == consumer && l.StreamID != "" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Release deletes every letter of consumer's stream, as an operator does
+// before feeding the parked documents again.
+func (s *Store) Release(consumer, stream string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.order = slices.DeleteFunc(s.order, func(key [2]string) bool {
+		if l := s.letters[key]; key[0] == consumer && l.StreamID == stream {
+			delete(s.letters, key)
+			return true
+		}
+		return false
+	})
+}
 
 // Heads implements parking.Store.
 func (s *Store) Heads(_ context.Context, consumer string, streamIDs []string) (map[string]int64, error) {
