@@ -36,12 +36,25 @@ func TestSystemBenchInProcess(t *testing.T) {
 		}
 	})
 	rep, err := systembench.Run(ctx, systembench.Config{CommandURL: sys.CommandURL, QueryURL: sys.QueryURL, StatsURL: sys.StatsURL,
-		Clients: 4, Duration: 2 * time.Second, ReadShare: 0.5, ConflictShare: 0.2, InvalidShare: 0.1, Drain: 10 * time.Second, InProcess: true})
+		Clients: 4, Duration: 2 * time.Second, ReadShare: 0.5, ConflictShare: 0.2, InvalidShare: 0.1, ReferenceShare: 0.2,
+		Drain: 10 * time.Second, InProcess: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Commands.Count == 0 || rep.Reads.Count == 0 || rep.Commands.Latency.P99 <= 0 {
 		t.Fatalf("commands %+v, reads %+v", rep.Commands, rep.Reads)
+	}
+	reads, reference := 0, 0
+	for _, k := range rep.ByKind {
+		switch {
+		case k.Kind == "query API no-op (reference)":
+			reference = k.Count
+		case k.Read:
+			reads += k.Count
+		}
+	}
+	if reference == 0 || reads != rep.Reads.Count {
+		t.Fatalf("%d no-op references; reads %d by kind, %d in all: the reference must stand apart", reference, reads, rep.Reads.Count)
 	}
 	f := rep.Freshness
 	if f.Samples != rep.Commands.Count || f.NotSeen != 0 || f.Latency.P50 <= 0 || f.Latency.P99 <= 0 || f.Latency.Max < f.Latency.P50 {

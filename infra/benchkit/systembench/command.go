@@ -40,7 +40,7 @@ type Main struct {
 // process for -inprocess (nil: the flag is refused).
 func NewMain(start StartFunc) *Main {
 	return &Main{cfg: Config{CommandURL: "http://127.0.0.1:8080", QueryURL: "http://127.0.0.1:8090", StatsURL: "http://127.0.0.1:8070",
-		Clients: 16, Duration: 30 * time.Second, ReadShare: 0.5, ConflictShare: 0.04, InvalidShare: 0.02, Drain: 5 * time.Second},
+		Clients: 16, Duration: 30 * time.Second, ReadShare: 0.5, ConflictShare: 0.04, InvalidShare: 0.02, ReferenceShare: 0.05, Drain: 5 * time.Second},
 		chart: "bench-system.svg", appRoot: ".", start: start, out: os.Stdout}
 }
 
@@ -56,6 +56,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.Float64Var(&m.cfg.ReadShare, "reads", m.cfg.ReadShare, "share of requests that are reads (0 to 1)")
 	fs.Float64Var(&m.cfg.ConflictShare, "conflicts", m.cfg.ConflictShare, "share of commands sent to be refused: stale If-Match (412) and places of existing orders (409)")
 	fs.Float64Var(&m.cfg.InvalidShare, "invalid", m.cfg.InvalidShare, "share of commands sent invalid (400)")
+	fs.Float64Var(&m.cfg.ReferenceShare, "reference", m.cfg.ReferenceShare, "share of reads sent to the query API's /healthz, the no-op whose latency in the same run is the floor for reads")
 	fs.DurationVar(&m.cfg.Drain, "drain", m.cfg.Drain, "after the load, wait at most this long for the last commands' views")
 	fs.StringVar(&m.pids, "pids", "", "more of the system's process ids, comma-separated, besides the processes found listening on the URLs' ports (e.g. orderctx cosmos)")
 	fs.BoolVar(&m.json, "json", false, "write the report as JSON instead of tables")

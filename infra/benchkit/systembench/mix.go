@@ -23,12 +23,13 @@ const (
 	kindGet       = "read by id"
 	kindMinVer    = "read minVersion"
 	kindList      = "list"
+	kindReference = "query API no-op (reference)"
 )
 
 // commandKinds and readKinds fix the report's row order.
 var (
 	commandKinds = []string{kindPlace, kindAddItem, kindRemove, kindPay, kindShip, kindCancel, kindStale, kindDuplicate, kindInvalid}
-	readKinds    = []string{kindGet, kindMinVer, kindList}
+	readKinds    = []string{kindGet, kindMinVer, kindList, kindReference}
 )
 
 // poolSize is how many orders a client has under way at once: its commands
@@ -224,10 +225,14 @@ func (c *client) invalid(o *order) step {
 		want: http.StatusBadRequest}
 }
 
-// read draws a read: by id (half), with minVersion after the client's last
-// command (three in ten), or a listing (the rest, and whenever the drawn
-// kind has no order to read yet).
+// read draws a read: the reference no-op (ReferenceShare), else by id
+// (half), with minVersion after the client's last command (three in ten),
+// or a listing (the rest, and whenever the drawn kind has no order to read
+// yet).
 func (c *client) read() step {
+	if c.r.Float64() < c.cfg.ReferenceShare {
+		return step{kind: kindReference, read: true, method: http.MethodGet, path: "/healthz", want: http.StatusOK}
+	}
 	x := c.r.Float64()
 	switch {
 	case x < 0.5:

@@ -26,8 +26,8 @@ func (r *Report) WriteTable(w io.Writer) {
 	if c.Count > 0 {
 		length = fmt.Sprintf("%d commands", c.Count)
 	}
-	fmt.Fprintf(w, "system bench %s: %d clients, %s (%.1f s), reads %.0f%%, conflicts %.0f%%, invalid %.0f%% of commands\n",
-		r.StartedAt.Format("2006-01-02 15:04 MST"), c.Clients, length, r.Seconds, c.ReadShare*100, c.ConflictShare*100, c.InvalidShare*100)
+	fmt.Fprintf(w, "system bench %s: %d clients, %s (%.1f s), reads %.0f%% (%.0f%% of them the no-op reference), conflicts %.0f%%, invalid %.0f%% of commands\n",
+		r.StartedAt.Format("2006-01-02 15:04 MST"), c.Clients, length, r.Seconds, c.ReadShare*100, c.ReferenceShare*100, c.ConflictShare*100, c.InvalidShare*100)
 	fmt.Fprintf(w, "machine: %d CPUs %s, %s, load average %s before, %s after\n\n", r.Machine.CPUs, r.Machine.CPUModel,
 		r.Machine.GoVersion, r.Machine.LoadAverage, r.LoadAverageAfter)
 	fmt.Fprintf(w, "| requests | count | per second | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|\n")
@@ -43,9 +43,14 @@ func (r *Report) WriteTable(w io.Writer) {
 	}
 	row("**reads**", r.Reads)
 	for _, k := range r.ByKind {
-		if k.Read {
+		if k.Read && k.Kind != kindReference {
 			row("└ "+k.Kind, k.Throughput)
 		}
+	}
+	if ref, get := r.kind(kindReference), r.kind(kindGet); ref.Count > 0 {
+		row(kindReference, ref)
+		fmt.Fprintf(w, "\nreads by id p99 %.2f ms against the query API's no-op %.2f ms in the same run (%.2f×)\n",
+			get.Latency.P99, ref.Latency.P99, get.Latency.P99/max(ref.Latency.P99, 1e-9))
 	}
 	f := r.Freshness
 	fmt.Fprintf(w, "\n| freshness (command answered → view on /live) | samples | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n")
@@ -59,6 +64,16 @@ func (r *Report) WriteTable(w io.Writer) {
 	if len(r.Unexpected) > 0 {
 		fmt.Fprintf(w, "UNEXPECTED answers: %s\n", countList(r.Unexpected))
 	}
+}
+
+// kind is the figures of one kind of request (zero if none was sent).
+func (r *Report) kind(name string) Throughput {
+	for _, k := range r.ByKind {
+		if k.Kind == name {
+			return k.Throughput
+		}
+	}
+	return Throughput{}
 }
 
 func (r *Report) writeConsumers(w io.Writer) {

@@ -40,16 +40,17 @@ type Report struct {
 
 // ConfigReport is the run's configuration.
 type ConfigReport struct {
-	CommandURL    string  `json:"commandUrl"`
-	QueryURL      string  `json:"queryUrl"`
-	StatsURL      string  `json:"funchostUrl"`
-	Clients       int     `json:"clients"`
-	Duration      string  `json:"duration,omitempty"`
-	Count         int     `json:"count,omitempty"`
-	ReadShare     float64 `json:"readShare"`
-	ConflictShare float64 `json:"conflictShare"`
-	InvalidShare  float64 `json:"invalidShare"`
-	InProcess     bool    `json:"inProcess"`
+	CommandURL     string  `json:"commandUrl"`
+	QueryURL       string  `json:"queryUrl"`
+	StatsURL       string  `json:"funchostUrl"`
+	Clients        int     `json:"clients"`
+	Duration       string  `json:"duration,omitempty"`
+	Count          int     `json:"count,omitempty"`
+	ReadShare      float64 `json:"readShare"`
+	ConflictShare  float64 `json:"conflictShare"`
+	InvalidShare   float64 `json:"invalidShare"`
+	ReferenceShare float64 `json:"referenceShare"`
+	InProcess      bool    `json:"inProcess"`
 }
 
 // Latency is a latency summary in milliseconds.
@@ -167,7 +168,7 @@ type Second struct {
 func (r *Report) build(cfg *Config, pids []int, rec *recorder, fresh *freshness, samples []sample, loadEnd time.Duration, final sample) {
 	r.LoadAverageAfter = benchkit.LoadAverage()
 	r.Config = ConfigReport{CommandURL: cfg.CommandURL, QueryURL: cfg.QueryURL, StatsURL: cfg.StatsURL, Clients: cfg.Clients,
-		Count: cfg.Count, ReadShare: cfg.ReadShare, ConflictShare: cfg.ConflictShare, InvalidShare: cfg.InvalidShare, InProcess: cfg.InProcess}
+		Count: cfg.Count, ReadShare: cfg.ReadShare, ConflictShare: cfg.ConflictShare, InvalidShare: cfg.InvalidShare, ReferenceShare: cfg.ReferenceShare, InProcess: cfg.InProcess}
 	if cfg.Count == 0 {
 		r.Config.Duration = cfg.Duration.String()
 	}
@@ -177,7 +178,7 @@ func (r *Report) build(cfg *Config, pids []int, rec *recorder, fresh *freshness,
 	for _, kind := range append(slices.Clone(commandKinds), readKinds...) {
 		lat := rec.lat[kind]
 		read := slices.Contains(readKinds, kind)
-		if read {
+		if read && kind != kindReference { // the reference is no read: its row stands apart
 			reads = append(reads, lat...)
 		} else if kind != kindStale && kind != kindDuplicate && kind != kindInvalid {
 			commands = append(commands, lat...)

@@ -37,6 +37,11 @@ type Config struct {
 	// ConflictShare the share of commands sent to be refused with 412 or
 	// 409 (0.04); InvalidShare those sent to be refused with 400 (0.02).
 	ReadShare, ConflictShare, InvalidShare float64
+	// ReferenceShare is the share of reads sent to the query API's
+	// /healthz (0.05): a request that does nothing through the same server,
+	// middleware and cores, whose latency in the same run is the floor a
+	// read by id is measured against.
+	ReferenceShare float64
 	// Drain bounds the wait after the load for the last commands' views on
 	// /live and for every function to process their events (5 s).
 	Drain time.Duration
@@ -80,7 +85,8 @@ func (c *Config) Validate() error {
 	if c.Count < 0 || c.Duration < 0 {
 		errs = append(errs, errors.New("count and duration must not be negative"))
 	}
-	for name, share := range map[string]float64{"read share": c.ReadShare, "conflict share": c.ConflictShare, "invalid share": c.InvalidShare} {
+	for name, share := range map[string]float64{"read share": c.ReadShare, "conflict share": c.ConflictShare,
+		"invalid share": c.InvalidShare, "reference share": c.ReferenceShare} {
 		if share < 0 || share > 1 {
 			errs = append(errs, fmt.Errorf("%s %v: want 0 to 1", name, share))
 		}
