@@ -50,6 +50,7 @@ func (r *recorder) record(s *step, status int, d time.Duration, charge float64, 
 	r.lat[s.kind] = append(r.lat[s.kind], d)
 	sec := r.second(at)
 	switch {
+	case s.kind == kindReference: // not a read of the product's
 	case s.read:
 		r.reads++
 		sec.reads++

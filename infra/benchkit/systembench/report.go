@@ -178,9 +178,11 @@ func (r *Report) build(cfg *Config, pids []int, rec *recorder, fresh *freshness,
 	for _, kind := range append(slices.Clone(commandKinds), readKinds...) {
 		lat := rec.lat[kind]
 		read := slices.Contains(readKinds, kind)
-		if read && kind != kindReference { // the reference is no read: its row stands apart
+		switch {
+		case kind == kindReference: // no read: its row stands apart
+		case read:
 			reads = append(reads, lat...)
-		} else if kind != kindStale && kind != kindDuplicate && kind != kindInvalid {
+		case kind != kindStale && kind != kindDuplicate && kind != kindInvalid:
 			commands = append(commands, lat...)
 		}
 		r.ByKind = append(r.ByKind, KindReport{Kind: kind, Read: read, Throughput: r.throughput(lat)})
