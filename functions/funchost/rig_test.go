@@ -281,7 +281,7 @@ func (r *rig) split(rangeID string) [2]string {
 // unless its status is want.
 func (r *rig) control(method, action string, body []byte, want int) []byte {
 	r.t.Helper()
-	answer, status, err := systemtest.Control(r.endpoint, cosmosemu.EmulatorKey, method, action, body)
+	answer, status, err := cosmosemu.Control(r.endpoint, cosmosemu.EmulatorKey, method, action, body)
 	if err != nil || status != want {
 		r.t.Fatalf("%s /_emulator/%s: status %d, %s %v", method, action, status, answer, err)
 	}

@@ -238,7 +238,7 @@ func faultsMethod(rule []byte) string {
 // body is returned, anything else fails the test.
 func (s *System) control(method, action string, body []byte) []byte {
 	s.tb.Helper()
-	out, status, err := Control(s.CosmosEndpoint(), cosmosemu.EmulatorKey, method, action, body)
+	out, status, err := cosmosemu.Control(s.CosmosEndpoint(), cosmosemu.EmulatorKey, method, action, body)
 	if err != nil || status/100 != 2 {
 		s.tb.Fatalf("%s /_emulator/%s: status %d, %s %v", method, action, status, out, err)
 	}

@@ -49,6 +49,11 @@ type Config struct {
 	Only string
 	// Rounds is how many times Compare runs each scenario on both servers (default 3).
 	Rounds int
+	// MemoryWait, for Compare, makes the in-memory server hold every write
+	// this long before answering (a latency fault, whole milliseconds): a
+	// control that waits as a durable write waits for its sync, without
+	// the log, to tell the cost of waiting from the cost of the log.
+	MemoryWait time.Duration
 	// CPUProfile, for Compare, names the servers' CPU profiles: the mode is
 	// added before the extension (cpu.prof: cpu.durable.prof, cpu.memory.prof).
 	CPUProfile string

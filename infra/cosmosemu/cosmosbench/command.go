@@ -3,6 +3,7 @@ package cosmosbench
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -37,7 +38,14 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&m.serverLog, "server-log", false, "pass the server's log through to stderr")
 	fs.BoolVar(&m.compare, "compare", false, "run a durable and an in-memory server side by side and print durable/in-memory CPU ratios for create and batch (-only create|batch)")
 	fs.IntVar(&m.cfg.Rounds, "rounds", 3, "with -compare: rounds of every scenario on both servers")
-	return fs.Parse(args)
+	fs.DurationVar(&m.cfg.MemoryWait, "memory-wait", 0, "with -compare: the in-memory server holds every write this long (whole ms) before answering, a control for what waiting costs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if w := m.cfg.MemoryWait; w < 0 || w > time.Second || w%time.Millisecond != 0 {
+		return fmt.Errorf("-memory-wait %s: want whole milliseconds from 0 to 1s", w)
+	}
+	return nil
 }
 
 // Run runs every scenario and prints the table.

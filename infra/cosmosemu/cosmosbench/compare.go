@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"orderctx/infra/cosmosemu"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
@@ -132,6 +135,12 @@ func startTarget(ctx context.Context, cfg Config, mode, dir string) (*target, er
 		t.stop()
 		return nil, err
 	}
+	if mode == "memory" && cfg.MemoryWait > 0 {
+		if err := holdWrites(endpoint, cfg.MemoryWait); err != nil {
+			t.stop()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -147,7 +156,11 @@ func printComparisons(cfg Config, cs []Comparison) {
 	}
 	w := bufio.NewWriter(cfg.Out)
 	defer w.Flush()
-	fmt.Fprintf(w, "clients=%d duration=%s rounds=%d, durable and in-memory servers side by side\n", cfg.Clients, cfg.Duration, cfg.Rounds)
+	fmt.Fprintf(w, "clients=%d duration=%s rounds=%d, durable and in-memory servers side by side", cfg.Clients, cfg.Duration, cfg.Rounds)
+	if cfg.MemoryWait > 0 {
+		fmt.Fprintf(w, ", the in-memory one holding every write %s", cfg.MemoryWait)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-5s %-20s %-8s %8s %8s %9s %9s %13s %13s %13s\n",
 		"round", "scenario", "server", "ops", "ops/s", "p50", "p99", "server CPU/op", "per item", "client CPU/op")
 	for _, c := range cs {
@@ -191,4 +204,18 @@ func perItem(scenario string, r Result) time.Duration {
 func sum(a, b Result) Result {
 	return Result{Name: b.Name, Ops: a.Ops + b.Ops, Seconds: a.Seconds + b.Seconds,
 		ServerCPU: a.ServerCPU + b.ServerCPU, ClientCPU: a.ClientCPU + b.ClientCPU}
+}
+
+// holdWrites makes the server wait before answering every write (POST to
+// items or a batch): a latency fault through its control endpoint.
+func holdWrites(endpoint string, wait time.Duration) error {
+	rule := fmt.Sprintf(`{"method":"POST","pathContains":"/docs","latencyMs":%d}`, wait.Milliseconds())
+	answer, status, err := cosmosemu.Control(endpoint, cosmosemu.EmulatorKey, http.MethodPost, "faults", []byte(rule))
+	if err == nil && status != http.StatusNoContent {
+		err = fmt.Errorf("status %d: %s", status, answer)
+	}
+	if err != nil {
+		return fmt.Errorf("hold the in-memory server's writes: %w", err)
+	}
+	return nil
 }

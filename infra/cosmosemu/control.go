@@ -1,4 +1,4 @@
-package systemtest
+package cosmosemu
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 // Control sends a request to the embedded store's control endpoint
 // /_emulator/<action> at endpoint, signed with key as the SDKs sign
-// (infra/cosmosemu/admin.go), and returns the answer's body and status.
+// (admin.go), and returns the answer's body and status.
 func Control(endpoint, key, method, action string, body []byte) ([]byte, int, error) {
 	req, err := http.NewRequest(method, endpoint+"_emulator/"+action, bytes.NewReader(body))
 	if err != nil {
