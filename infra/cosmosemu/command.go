@@ -94,7 +94,8 @@ func (m *Main) closeServer(srv *Server) {
 	if st.Commits > 0 {
 		perCommit = float64(st.Requests) / float64(st.Commits)
 	}
-	m.Log.Info("cosmos store stats", "commits", st.Commits, "writes", st.Requests, "writesPerCommit", perCommit)
+	m.Log.Info("cosmos store stats", "commits", st.Commits, "writes", st.Requests, "writesPerCommit", perCommit,
+		"compactions", st.Compactions, "logBytes", st.LogBytes, "liveBytes", st.LiveBytes)
 	srv.Close()
 }
 
