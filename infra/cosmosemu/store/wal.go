@@ -234,104 +234,20 @@ func (w *wal) path(name string) string { return filepath.Join(w.dir, name) }
 // recover reads the newest snapshot (or a store of the earlier format) and
 // replays the segments after it, leaving the state in w.recovered.
 func (w *wal) recover() error {
-	entries, err := os.ReadDir(w.dir)
+	segs, snaps, obsolete, err := w.listLogFiles()
 	if err != nil {
 		return err
 	}
-	var segs, snaps []logFile
-	var obsolete []string // files recovery no longer needs, deleted at its end
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			obsolete = append(obsolete, e.Name()) // a snapshot a crash cut short
-			continue
-		}
-		if f, ok := parseLogName(e.Name()); ok && f.snapshot {
-			snaps = append(snaps, f)
-		} else if ok {
-			segs = append(segs, f)
-		}
+	st, base, legacy, stale, err := w.readBase(snaps)
+	if err != nil {
+		return err
 	}
-	bySeq := func(files []logFile) { sort.Slice(files, func(i, j int) bool { return files[i].seq < files[j].seq }) }
-	bySeq(segs)
-	bySeq(snaps)
-
-	st := newLogState()
-	var base uint64
-	legacy := false
-	if n := len(snaps); n > 0 {
-		snap := snaps[n-1]
-		if snap.bytes, err = readLogFile(w.path(snap.name), func(_ uint64, writes []write) {
-			for _, wr := range writes {
-				st.apply(wr)
-			}
-		}); err != nil {
-			return fmt.Errorf("write-ahead log: snapshot %s: %w", snap.name, err)
-		}
-		base = snap.seq
-		w.files = append(w.files, snap)
-		for _, old := range snaps[:n-1] {
-			obsolete = append(obsolete, old.name)
-		}
-		if _, err := os.Stat(w.path(LegacyFile)); err == nil {
-			obsolete = append(obsolete, LegacyFile) // converted before a crash cut the clean-up short
-		}
-	} else if _, err := os.Stat(w.path(LegacyFile)); err == nil {
-		if st, base, err = readLegacyStore(w.path(LegacyFile)); err != nil {
-			return err
-		}
-		legacy = true
+	obsolete = append(obsolete, stale...)
+	covered, err := w.replaySegments(segs, st, base)
+	if err != nil {
+		return err
 	}
-
-	// Records after the base must run on without a gap, across segments
-	// too: a sealed segment that ends early or a missing one is damage,
-	// not a torn tail, and replaying past it would lose writes.
-	expect := base + 1
-	for i, seg := range segs {
-		if seg.seq > expect {
-			return fmt.Errorf("write-ahead log: records %d to %d are missing before %s", expect, seg.seq-1, seg.name)
-		}
-		var gap error
-		var newest uint64
-		n, err := readLogFile(w.path(seg.name), func(seq uint64, writes []write) {
-			if gap != nil {
-				return
-			}
-			newest = seq
-			if seq <= base {
-				return
-			}
-			if seq != expect {
-				gap = fmt.Errorf("record %d follows record %d", seq, expect-1)
-				return
-			}
-			expect++
-			for _, wr := range writes {
-				st.apply(wr)
-			}
-		})
-		if gap != nil {
-			return fmt.Errorf("write-ahead log %s: %w", seg.name, gap)
-		}
-		if err != nil {
-			if i < len(segs)-1 || !errors.Is(err, errTornRecord) {
-				return fmt.Errorf("write-ahead log %s: %w", seg.name, err)
-			}
-			// Cut the unacknowledged tail, so the segment reads cleanly to
-			// its end once newer ones follow it.
-			if err := truncateSynced(w.path(seg.name), n); err != nil {
-				return err
-			}
-			w.log.Warn("cosmos store: dropped a torn record at the log's tail (a write cut short by a crash, never acknowledged)", "segment", seg.name)
-		}
-		seg.bytes = n
-		if newest <= base {
-			obsolete = append(obsolete, seg.name) // nothing after the base
-			continue
-		}
-		w.files = append(w.files, seg)
-	}
-	w.seq = expect - 1
-
+	obsolete = append(obsolete, covered...)
 	if legacy {
 		snap, err := writeSnapshot(w.dir, st, w.seq)
 		if err != nil {
@@ -356,6 +272,118 @@ func (w *wal) recover() error {
 	w.recovered = st
 	// A removed torn segment must not come back beside the next one.
 	return syncDir(w.dir)
+}
+
+// listLogFiles finds the segments and snapshots in the directory, each
+// sorted by sequence, and the temporary files of snapshots a crash cut
+// short.
+func (w *wal) listLogFiles() (segs, snaps []logFile, partial []string, err error) {
+	entries, err := os.ReadDir(w.dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			partial = append(partial, e.Name())
+			continue
+		}
+		if f, ok := parseLogName(e.Name()); ok && f.snapshot {
+			snaps = append(snaps, f)
+		} else if ok {
+			segs = append(segs, f)
+		}
+	}
+	bySeq := func(files []logFile) { sort.Slice(files, func(i, j int) bool { return files[i].seq < files[j].seq }) }
+	bySeq(segs)
+	bySeq(snaps)
+	return segs, snaps, partial, nil
+}
+
+// readBase reads the state the segments replay onto: the newest snapshot,
+// else a store of the earlier format (legacy), else nothing; base is the
+// last record it holds, stale the files it makes redundant.
+func (w *wal) readBase(snaps []logFile) (st *logState, base uint64, legacy bool, stale []string, err error) {
+	st = newLogState()
+	_, statErr := os.Stat(w.path(LegacyFile))
+	hasLegacy := statErr == nil
+	if len(snaps) == 0 {
+		if !hasLegacy {
+			return st, 0, false, nil, nil
+		}
+		st, base, err = readLegacyStore(w.path(LegacyFile))
+		return st, base, err == nil, nil, err
+	}
+	snap := snaps[len(snaps)-1]
+	if snap.bytes, err = readLogFile(w.path(snap.name), func(_ uint64, writes []write) {
+		for _, wr := range writes {
+			st.apply(wr)
+		}
+	}); err != nil {
+		return nil, 0, false, nil, fmt.Errorf("write-ahead log: snapshot %s: %w", snap.name, err)
+	}
+	w.files = append(w.files, snap)
+	for _, old := range snaps[:len(snaps)-1] {
+		stale = append(stale, old.name)
+	}
+	if hasLegacy {
+		stale = append(stale, LegacyFile) // converted before a crash cut the clean-up short
+	}
+	return st, snap.seq, false, stale, nil
+}
+
+// replaySegments applies the segments' records after base to st, in order,
+// cutting a torn tail off the newest, and returns the segments that hold
+// nothing after base. Records after the base must run on without a gap,
+// across segments too: a sealed segment that ends early or a missing one is
+// damage, not a torn tail, and replaying past it would lose writes.
+func (w *wal) replaySegments(segs []logFile, st *logState, base uint64) (covered []string, err error) {
+	expect := base + 1
+	for i, seg := range segs {
+		if seg.seq > expect {
+			return nil, fmt.Errorf("write-ahead log: records %d to %d are missing before %s", expect, seg.seq-1, seg.name)
+		}
+		var gap error
+		var newest uint64
+		n, err := readLogFile(w.path(seg.name), func(seq uint64, writes []write) {
+			if gap != nil {
+				return
+			}
+			newest = seq
+			if seq <= base {
+				return
+			}
+			if seq != expect {
+				gap = fmt.Errorf("record %d follows record %d", seq, expect-1)
+				return
+			}
+			expect++
+			for _, wr := range writes {
+				st.apply(wr)
+			}
+		})
+		if gap != nil {
+			return nil, fmt.Errorf("write-ahead log %s: %w", seg.name, gap)
+		}
+		if err != nil {
+			if i < len(segs)-1 || !errors.Is(err, errTornRecord) {
+				return nil, fmt.Errorf("write-ahead log %s: %w", seg.name, err)
+			}
+			// Cut the unacknowledged tail, so the segment reads cleanly to
+			// its end once newer ones follow it.
+			if err := truncateSynced(w.path(seg.name), n); err != nil {
+				return nil, err
+			}
+			w.log.Warn("cosmos store: dropped a torn record at the log's tail (a write cut short by a crash, never acknowledged)", "segment", seg.name)
+		}
+		seg.bytes = n
+		if newest <= base {
+			covered = append(covered, seg.name)
+			continue
+		}
+		w.files = append(w.files, seg)
+	}
+	w.seq = expect - 1
+	return covered, nil
 }
 
 // truncateSynced cuts a file to size and makes that durable.
