@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"orderctx/infra/benchkit"
 	"orderctx/infra/bus/natsbus"
 	"orderctx/infra/cosmosdb"
+	"orderctx/infra/gctune"
 	"orderctx/queryapi"
 )
 
@@ -92,14 +92,9 @@ func (d *dev) ParseFlags(args []string) error {
 }
 
 func (d *dev) Run(ctx context.Context) error {
-	if os.Getenv("GOGC") == "" {
-		// The embedded store, every consumer and both read models share
-		// this heap and allocate per request and per event: collecting at
-		// 4x the live heap, as `orderctx commandapi` and `cosmos` do, cut
-		// the collector's share of the system bench's CPU (docs/benchmarks.md).
-		// GOGC overrides this.
-		debug.SetGCPercent(400)
-	}
+	// The embedded store, every consumer and both read models share this
+	// heap and allocate per request and per event.
+	gctune.ForInMemoryData()
 	stopProfile, err := benchkit.CPUProfile(d.cpuProfile)
 	if err != nil {
 		return err

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"orderctx/domain/es"
@@ -15,6 +13,7 @@ import (
 	"orderctx/infra/benchkit"
 	"orderctx/infra/cosmosdb"
 	"orderctx/infra/eventstore"
+	"orderctx/infra/gctune"
 )
 
 // DefaultStatsInterval is how often the command API logs its counters
@@ -102,13 +101,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopProfile()
-	if m.Store.Endpoint == "" && os.Getenv("GOGC") == "" {
+	if m.Store.Endpoint == "" {
 		// The embedded store runs in this process, keeps every item in
-		// memory and allocates per request, as `orderctx cosmos` does:
-		// collecting at 4x the live heap instead of 2x takes the garbage
-		// collector's share of a command's CPU from about 10% to about 3%
-		// (docs/benchmarks.md). GOGC overrides this.
-		debug.SetGCPercent(400)
+		// memory and allocates per request, as `orderctx cosmos` does.
+		gctune.ForInMemoryData()
 	}
 	if err := m.Open(ctx); err != nil {
 		return err

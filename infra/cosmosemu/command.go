@@ -6,11 +6,10 @@ import (
 	"flag"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"orderctx/infra/benchkit"
+	"orderctx/infra/gctune"
 )
 
 // Main is the `orderctx cosmos` command: the server where the official
@@ -50,12 +49,8 @@ func (m *Main) ParseFlags(args []string) error {
 
 // Run serves until ctx ends, then stops the server and flushes the store.
 func (m *Main) Run(ctx context.Context) error {
-	if os.Getenv("GOGC") == "" {
-		// The server keeps every item in memory and allocates per request:
-		// collecting at 4x the live heap instead of 2x cuts its GC CPU per
-		// request by about 15% (docs/benchmarks.md). GOGC overrides this.
-		debug.SetGCPercent(400)
-	}
+	// The server keeps every item in memory and allocates per request.
+	gctune.ForInMemoryData()
 	stopProfile, err := benchkit.CPUProfile(m.CPUProfile)
 	if err != nil {
 		return err
