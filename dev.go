@@ -56,6 +56,7 @@ type dev struct {
 	consumers     *consumers.Set
 	log           *slog.Logger
 	cpuProfile    string
+	memProfile    string
 	closers       []func() error
 }
 
@@ -88,6 +89,7 @@ func (d *dev) ParseFlags(args []string) error {
 	fs.BoolVar(&d.store.Memory, "memory", false, "keep everything in memory (nothing survives a restart)")
 	fs.BoolVar(&d.reset, "reset", false, "delete the data directory first")
 	fs.StringVar(&d.cpuProfile, "cpuprofile", "", "write the process's CPU profile to this file (until it stops)")
+	fs.StringVar(&d.memProfile, "memprofile", "", "write the live heap's profile to this file when it stops")
 	return fs.Parse(args)
 }
 
@@ -105,7 +107,12 @@ func (d *dev) Run(ctx context.Context) error {
 		return err
 	}
 	d.banner(sys)
-	return sys.run(ctx)
+	err = sys.run(ctx)
+	// Written before the store and the read models are closed: what they hold is the point.
+	if perr := benchkit.HeapProfile(d.memProfile)(); perr != nil {
+		d.log.Warn("dev: heap profile not written", "err", perr)
+	}
+	return err
 }
 
 // start opens the store, builds every component and listens on their

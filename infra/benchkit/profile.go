@@ -2,6 +2,7 @@ package benchkit
 
 import (
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
@@ -21,4 +22,25 @@ func CPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// HeapProfile returns a function that writes the heap's live objects to path
+// (after a collection, so the profile shows what is kept); nothing when
+// path is empty.
+func HeapProfile(path string) (write func() error) {
+	if path == "" {
+		return func() error { return nil }
+	}
+	return func() error {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 }
