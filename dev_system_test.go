@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -41,7 +42,8 @@ func startDev(t *testing.T, l *systemtest.Launcher, dir string, prev *devProc) *
 		d = &devProc{dir: dir, command: systemtest.FreeAddr(t), query: systemtest.FreeAddr(t), nats: systemtest.FreeAddr(t), emulator: systemtest.FreeAddr(t)}
 	}
 	d.Proc = l.Start(t, "dev", nil, "dev", "-data", dir, "-app", ".", "-addr", d.command, "-query-addr", d.query,
-		"-nats-listen", d.nats, "-emulator", "-emulator-addr", d.emulator, "-snapshot-every", "3")
+		"-nats-listen", d.nats, "-emulator", "-emulator-addr", d.emulator, "-snapshot-every", "3",
+		"-memprofile", filepath.Join(dir, "heap.prof"))
 	for _, addr := range []string{d.command, d.query} {
 		systemtest.Await(t, systemtest.Ready, "dev to answer at "+addr, func() bool {
 			resp, err := http.Get("http://" + addr + "/healthz")
@@ -113,6 +115,9 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("verify against dev: %v\n%s", err, out)
 	}
 	d.stop(t)
+	if prof, err := os.ReadFile(filepath.Join(d.dir, "heap.prof")); err != nil || len(prof) < 2 || prof[0] != 0x1f || prof[1] != 0x8b {
+		t.Errorf("dev -memprofile wrote no gzipped profile at its stop: %d bytes, %v", len(prof), err)
+	}
 }
 
 // orderView is what the tests read of a view.
