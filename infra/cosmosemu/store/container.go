@@ -566,7 +566,9 @@ func (c *Container) loadItem(v []byte) error {
 		return fmt.Errorf("item record too short")
 	}
 	seq := binary.BigEndian.Uint64(v[:8])
-	body := v[8:len(v):len(v)] // recovery's own memory (engine.load)
+	// A copy of its own: the value shares its record's memory (a snapshot's
+	// chunk holds a megabyte of items), which the item would keep alive.
+	body := append([]byte(nil), v[8:]...)
 	members, err := scanObject(body)
 	if err != nil {
 		return err

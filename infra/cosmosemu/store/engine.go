@@ -306,9 +306,7 @@ func (d *Database) offer() *offerMeta {
 	return d.meta.Offer
 }
 
-// load rebuilds memory from the state the log recovered. The items take
-// the recovered values as their bodies: recovery read each record into
-// memory of its own.
+// load rebuilds memory from the state the log recovered.
 func (e *Engine) load(st *logState) error {
 	var colls []containerMeta
 	err := st.forEach(string(metaBucket), func(k string, v []byte) error {
